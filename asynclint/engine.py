@@ -1,0 +1,166 @@
+"""Decode and parse each file once, walk it once, dispatch to every selected rule."""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+
+from asynclint import noqa
+from asynclint.config import Settings
+from asynclint.context import FileContext, prepare
+from asynclint.registry import InternalErrorRule, SyntaxErrorRule, all_rules
+from asynclint.rule import Finding, Rule
+
+_INSTANCES: Dict[str, Rule] = {}
+
+
+class SourceError(Exception):
+    """The file could not be decoded or parsed; carries an HNG001 finding's position."""
+
+    def __init__(self, detail: str, row: int = 1, col: int = 1) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.row = max(row, 1)
+        self.col = max(col, 1)
+
+
+def rule_instances(codes: Iterable[str]) -> List[Rule]:
+    rules = all_rules()
+    out = []
+    for code in sorted(codes):
+        cls: Optional[Type[Rule]] = rules.get(code)
+        if cls is None or not cls.nodes:
+            continue
+        if code not in _INSTANCES:
+            _INSTANCES[code] = cls()
+        out.append(_INSTANCES[code])
+    return out
+
+
+def decode(data: bytes) -> str:
+    """Text of a Python source file, honouring a BOM and a PEP 263 cookie."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(str(exc.msg if hasattr(exc, "msg") else exc)) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        raise SourceError(
+            f"cannot decode as {encoding}: invalid byte {data[exc.start:exc.start + 1]!r}",
+            row,
+            exc.start - line_start + 1,
+        ) from None
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def parse(text: str, path: str) -> ast.Module:
+    try:
+        return ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        detail = exc.msg or "invalid syntax"
+        raise SourceError(detail, exc.lineno or 1, exc.offset or 1) from None
+    except (ValueError, TypeError) as exc:  # NUL bytes on older Pythons
+        raise SourceError(str(exc)) from None
+    except (RecursionError, MemoryError):
+        raise SourceError("too deeply nested to parse") from None
+
+
+def syntax_finding(path: str, error: SourceError) -> Finding:
+    return Finding(
+        path=path,
+        row=error.row,
+        col=error.col,
+        code=SyntaxErrorRule.code,
+        message=SyntaxErrorRule.message.format(detail=error.detail),
+        end_row=error.row,
+        end_col=error.col,
+    )
+
+
+def run_rules(
+    tree: ast.Module, lines: Sequence[str], path: str, settings: Settings, codes: FrozenSet[str]
+) -> List[Finding]:
+    """Run the rules named by ``codes`` on a parsed tree; unfiltered findings."""
+    rules = rule_instances(codes)
+    ctx = FileContext(path, tree, lines, settings)
+    buckets: Dict[type, List[Rule]] = {}
+    for rule in rules:
+        for node_type in rule.nodes:
+            buckets.setdefault(node_type, []).append(rule)
+    try:
+        dispatch = prepare(ctx, buckets)
+    except RecursionError:
+        return [syntax_finding(path, SourceError("too deeply nested to analyse"))]
+    failed: Dict[str, Finding] = {}
+    for node, node_rules in dispatch:
+        for rule in node_rules:
+            if rule.code in failed:
+                continue
+            try:
+                rule.check(node, ctx)
+            except Exception as exc:  # a rule bug must not hide the others' findings
+                failed[rule.code] = _internal_error(path, rule, node, exc)
+    findings = [f for f in ctx.findings if f.code not in failed]
+    if InternalErrorRule.code in codes:
+        findings.extend(failed.values())
+    return findings
+
+
+def _internal_error(path: str, rule: Rule, node: ast.AST, exc: Exception) -> Finding:
+    row = getattr(node, "lineno", 1)
+    summary = f"{type(exc).__name__}: {exc}".strip()
+    if len(summary) > 200:
+        summary = summary[:197] + "..."
+    return Finding(
+        path=path,
+        row=row,
+        col=getattr(node, "col_offset", 0) + 1,
+        code=InternalErrorRule.code,
+        message=InternalErrorRule.message.format(rule=f"{rule.code} ({rule.name})", detail=summary),
+        end_row=row,
+        end_col=getattr(node, "col_offset", 0) + 1,
+    )
+
+
+def lint_text(text: str, path: str, settings: Settings) -> List[Finding]:
+    codes = settings.codes_for(path)
+    if not codes:
+        return []
+    lines = text.splitlines(keepends=True)
+    try:
+        tree = parse(text, path)
+    except SourceError as error:
+        findings = [syntax_finding(path, error)] if SyntaxErrorRule.code in codes else []
+    else:
+        findings = run_rules(tree, lines, path, settings, codes)
+    return sorted(noqa.filter_findings(findings, lines, text))
+
+
+def lint_bytes(data: bytes, path: str, settings: Settings) -> List[Finding]:
+    """All findings for one file's content, suppressions applied, sorted."""
+    try:
+        text = decode(data)
+    except SourceError as error:
+        if SyntaxErrorRule.code in settings.codes_for(path):
+            return [syntax_finding(path, error)]
+        return []
+    return lint_text(text, path, settings)
+
+
+def lint_file(path: str, settings: Settings) -> Tuple[List[Finding], Optional[str]]:
+    """(findings, error message) for a file on disk; an unreadable file is an error."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return [], f"{path}: cannot read file: {exc.strerror or exc}"
+    return lint_bytes(data, path, settings), None
