@@ -70,8 +70,6 @@ class Rule:
     fix_message: ClassVar[str] = ""
     nodes: ClassVar[Tuple[type, ...]] = ()
     needles: ClassVar[Tuple[bytes, ...]] = ()
-    # the incident this rule comes from, one or two sentences
-    incident: ClassVar[str] = ""
 
     def check(self, node: ast.AST, ctx: "FileContext") -> None:  # pragma: no cover
         raise NotImplementedError

@@ -1,4 +1,4 @@
-"""HNG1xx: unbounded waits on I/O."""
+"""HNG100, HNG101: HTTP clients and timeouts that are missing or switched off."""
 
 from __future__ import annotations
 
