@@ -1,0 +1,71 @@
+"""Report formats. Each renders a :class:`Report` to text; the CLI prints it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+from asynclint.rule import Finding
+
+
+@dataclass
+class Report:
+    findings: List[Finding]
+    files: Sequence[str] = ()
+    # fixes: path -> list of fix descriptions, filled by --fix / json output
+    fixes: Dict[int, dict] = field(default_factory=dict)
+    show_fix_hint: bool = True
+    unsafe_fixes: bool = False
+    _sources: Dict[str, List[str]] = field(default_factory=dict)
+
+    def lines(self, path: str) -> List[str]:
+        """The file's lines, for snippets (empty when unreadable)."""
+        if path not in self._sources:
+            from asynclint.engine import SourceError, decode
+
+            try:
+                with open(path, "rb") as handle:
+                    text = decode(handle.read())
+            except (OSError, SourceError):
+                text = ""
+            self._sources[path] = text.splitlines()
+        return self._sources[path]
+
+    def set_source(self, path: str, text: str) -> None:
+        self._sources[path] = text.splitlines()
+
+    def applicable(self, finding: Finding) -> bool:
+        """The finding would be fixed by --fix (or --fix --unsafe-fixes)."""
+        return finding.fix == "safe" or (finding.fix == "unsafe" and self.unsafe_fixes)
+
+
+def display_path(path: str) -> str:
+    if path == "-":
+        return path
+    if os.path.isabs(path):
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:
+            return path
+        return path if rel.startswith("..") else rel
+    return os.path.normpath(path)
+
+
+def formats() -> Dict[str, Callable[[Report], str]]:
+    from asynclint.output import json_formats, junit, sarif, text
+
+    return {
+        "full": text.full,
+        "concise": text.concise,
+        "json": json_formats.json_array,
+        "json-lines": json_formats.json_lines,
+        "github": text.github,
+        "gitlab": json_formats.gitlab,
+        "sarif": sarif.sarif,
+        "junit": junit.junit,
+    }
+
+
+FORMAT_NAMES = ("full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit")
+TEXT_FORMATS = ("full", "concise")
