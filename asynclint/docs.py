@@ -1,7 +1,8 @@
 """Rule documentation, generated from the rule objects (one source of truth).
 
-``python -m asynclint.docs [DIR]`` writes ``DIR/<CODE>.md`` for every rule
-(default ``docs/rules``) and ``DIR/index.md``; a test fails when they are stale.
+``python -m asynclint.docs [DOCS]`` writes ``DOCS/rules/<CODE>.md`` for every
+rule, ``DOCS/rules/index.md`` and ``DOCS/configuration.md`` (default ``docs``);
+a test fails when they are stale.
 """
 
 from __future__ import annotations
@@ -46,6 +47,30 @@ def pages() -> Dict[str, str]:
     return out
 
 
+def render_configuration() -> str:
+    from asynclint.config import OPTIONS
+
+    out = [
+        GENERATED.replace("rule's docstring", "configuration schema"),
+        "",
+        "# Configuration reference",
+        "",
+        "Settings live in `[tool.asynclint]` of the nearest `pyproject.toml` above the",
+        "first path given, or at the top level of an `asynclint.toml` (which wins when",
+        "both are in one folder). An unknown key or a bad value is an error that names",
+        "the key (exit code 2). Command-line flags override the file.",
+        "",
+    ]
+    for option in OPTIONS:
+        default = option.default
+        if isinstance(default, list) and len(default) > 6:
+            default_text = ", ".join(f"`{d}`" for d in default)
+        else:
+            default_text = f"`{default!r}`" if default is not None else "(none)"
+        out += [f"## `{option.name}`", "", option.doc, "", f"- type: `{option.kind}`", f"- default: {default_text}", ""]
+    return "\n".join(out)
+
+
 def write(directory: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     wanted = pages()
@@ -57,6 +82,11 @@ def write(directory: Path) -> int:
     return len(wanted)
 
 
+def write_all(docs: Path) -> int:
+    (docs / "configuration.md").write_text(render_configuration(), encoding="utf-8")
+    return write(docs / "rules") + 1
+
+
 if __name__ == "__main__":  # pragma: no cover
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/rules")
-    print(f"wrote {write(target)} pages to {target}")
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
+    print(f"wrote {write_all(target)} pages under {target}")
