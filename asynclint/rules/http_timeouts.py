@@ -133,8 +133,8 @@ def _requests_all_timed(call: ast.Call) -> bool:
 
 class TimeoutDisabled(Rule):
     """## What it does
-    Checks for timeouts switched off by hand with a literal `None` (or `0`
-    where the library reads it as "no timeout"):
+    Checks for timeouts explicitly switched off with a literal `None` (or `0`
+    where the library reads zero as "no timeout"). It reports:
 
     - `aiohttp.ClientTimeout()` with no field set, or with every field
       (`total`, `connect`, `sock_read`, `sock_connect`) `None` or `0`;
@@ -159,8 +159,8 @@ class TimeoutDisabled(Rule):
     ## Why is this bad?
     A `None` timeout means "wait forever". The incident's backend froze
     because waits on a stalled upstream and on an exhausted asyncpg pool had
-    no bound; writing `timeout=None` recreates that hang on purpose, usually
-    to silence a timeout that fired once in development. httpx's own 5-second
+    no bound; writing `timeout=None` recreates that hang on purpose, often to
+    silence a timeout that fired once. httpx's own 5-second
     default and asyncpg's 60-second connect timeout are both lost this way.
     On aiohttp, `timeout=None` on a request switches its timeout off; on a
     session it means no timeout on older releases and the 300-second default
@@ -245,7 +245,7 @@ class TimeoutDisabled(Rule):
         "give it a number of seconds, e.g. `httpx.Timeout(30.0)`"
     )
     asyncpg_message = (
-        "`{keywords}` switches asyncpg's {what} timeout off, so a stalled database "
+        "`{keywords}` means no {what} timeout in asyncpg, so a stalled database "
         "hangs forever; pass a number of seconds"
     )
     acquire_message = (
@@ -310,16 +310,18 @@ class TimeoutDisabled(Rule):
             return None
         receiver = func.value
         if isinstance(receiver, ast.Name):
-            if _parameter_shadows(receiver, ctx):
-                return None
-        elif ctx.self_class(receiver) is None:
+            # a parameter holds whatever the caller passed, not an outer binding
+            bound = not _parameter_shadows(receiver, ctx)
+        elif ctx.self_class(receiver) is not None:
+            bound = True
+        else:
             return None
-        if method in REQUEST_METHODS and ctx.is_bound_to_call(receiver, {AIOHTTP_SESSION}):
+        if bound and method in REQUEST_METHODS and ctx.is_bound_to_call(receiver, {AIOHTTP_SESSION}):
             return self.aiohttp_request_message
-        if method in HTTPX_METHODS and ctx.is_bound_to_call(receiver, HTTPX_CLIENTS):
+        if bound and method in HTTPX_METHODS and ctx.is_bound_to_call(receiver, HTTPX_CLIENTS):
             return self.httpx_message
         if method == "acquire" and (
-            ctx.is_bound_to_call(receiver, ASYNCPG_POOL_FACTORIES)
+            (bound and ctx.is_bound_to_call(receiver, ASYNCPG_POOL_FACTORIES))
             or ctx.is_annotated_as(receiver, ASYNCPG_POOL_TYPES)
         ):
             return self.acquire_message
