@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, FrozenSet, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, Optional, Set, Tuple
 
 from asynclint.astutil import is_none, is_true, iter_scope, keyword
 from asynclint.context import CANONICAL, FUNCTION_TYPES, FileContext, dotted, parent, scope_of
@@ -219,8 +219,9 @@ def _client_method(func: ast.AST, ctx: FileContext) -> Optional[str]:
     """``session.get`` / ``client.models.generate_content`` on a synchronous client."""
     if not isinstance(func, ast.Attribute):
         return None
+    imported = _imported_packages(ctx)
     for path, methods, constructors in CLIENT_METHODS:
-        if func.attr not in methods:
+        if func.attr not in methods or not any(c.split(".")[0] in imported for c in constructors):
             continue
         receiver: ast.AST = func.value
         for attr in reversed(path):
@@ -234,6 +235,15 @@ def _client_method(func: ast.AST, ctx: FileContext) -> Optional[str]:
         if constructor is not None:
             return constructor + "(...)." + ".".join(path + (func.attr,))
     return None
+
+
+def _imported_packages(ctx: FileContext) -> FrozenSet[str]:
+    """Top-level packages the module imports anything from."""
+    cached = ctx.memo.get("HNG110.packages")
+    if cached is None:
+        cached = frozenset(target.split(".")[0] for target in ctx.imports.values())
+        ctx.memo["HNG110.packages"] = cached
+    return cached  # type: ignore[return-value]
 
 
 def _constructed_by(expr: ast.AST, constructors: FrozenSet[str], ctx: FileContext) -> Optional[str]:
@@ -251,11 +261,9 @@ def _constructed_by(expr: ast.AST, constructors: FrozenSet[str], ctx: FileContex
         followable = _followable(expr, ctx)[0]
     elif ctx.self_class(expr) is None:
         return None
-    for annotation in ctx.bound_annotations(expr):
-        for node in ast.walk(annotation):
-            name = ctx.qualname(node)
-            if name in constructors:
-                return name
+    for name in sorted(constructors):
+        if ctx.is_annotated_as(expr, {name}):
+            return name
     if not followable:
         return None
     found: Optional[str] = None
@@ -300,7 +308,7 @@ def _thread_made_stream(call: Optional[ast.AST], ctx: FileContext) -> bool:
         return False
     if method.endswith(".models.generate_content_stream"):
         return True
-    if method.endswith(".chat.completions.create") or method.endswith(".responses.create"):
+    if method.endswith((".chat.completions.create", ".responses.create")):
         stream = keyword(call, "stream")
         return stream is not None and is_true(stream.value)
     return False
@@ -312,7 +320,7 @@ def _thread_made_stream(call: Optional[ast.AST], ctx: FileContext) -> bool:
 class _Locals:
     """Names a function binds in its own scope (imports excluded)."""
 
-    __slots__ = ("params", "bound", "complex")
+    __slots__ = ("bound", "complex", "params")
 
     def __init__(self, params: Set[str], bound: Set[str], complex_: Set[str]) -> None:
         self.params = params  # parameters
@@ -338,10 +346,7 @@ def _local_names(function: ast.AST, ctx: FileContext) -> _Locals:
             bound.add(node.id)
             if not _simple_target(node):
                 complex_.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-            complex_.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or isinstance(node, ast.ExceptHandler) and node.name:
             bound.add(node.name)
             complex_.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
@@ -363,7 +368,8 @@ def _simple_target(name: ast.Name) -> bool:
     return False
 
 
-def _enclosing_functions(node: ast.AST):
+def _enclosing_functions(node: ast.AST) -> Iterator[ast.AST]:
+    """The functions and lambdas around ``node``, innermost first (class bodies skipped)."""
     scope = scope_of(node) if not isinstance(node, FUNCTION_TYPES) else node
     while isinstance(scope, (ast.ClassDef,) + FUNCTION_TYPES):
         if isinstance(scope, FUNCTION_TYPES):
@@ -384,10 +390,12 @@ def _shadowed(name: str, at: ast.AST, ctx: FileContext) -> bool:
     """An imported ``name`` rebound by a function around ``at`` or by a module-level def/class."""
     if _binding_scope(name, at, ctx) is not None:
         return True
-    for stmt in ctx.tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name:
-            return True
-    return False
+    defined = ctx.memo.get("HNG110.defs")
+    if defined is None:
+        defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        defined = frozenset(s.name for s in ctx.tree.body if isinstance(s, defs))
+        ctx.memo["HNG110.defs"] = defined
+    return name in defined  # type: ignore[operator]
 
 
 def _followable(expr: ast.Name, ctx: FileContext) -> Tuple[bool, Optional[ast.AST]]:
