@@ -102,10 +102,10 @@ def _index(root: ast.AST) -> _Scope:
             for alias in node.names:
                 name = alias.asname or alias.name.split(".")[0]
                 scope.values.setdefault(name, []).append(None)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            scope.values.setdefault(node.name, []).append(None)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            scope.values.setdefault(node.name, []).append(None)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or (
+            isinstance(node, ast.ExceptHandler) and node.name
+        ):
+            scope.values.setdefault(node.name, []).append(None)  # type: ignore[union-attr]
         elif isinstance(node, ast.Global):
             scope.globals.update(node.names)
     return scope
@@ -176,7 +176,7 @@ def _names_pool_type(ctx: FileContext, annotation: ast.AST, depth: int = 0) -> b
             return False
         inner = annotation.slice
         if type(inner).__name__ == "Index":  # Python 3.8 compatibility
-            inner = getattr(inner, "value")
+            inner = inner.value  # type: ignore[attr-defined]
         members = inner.elts if isinstance(inner, ast.Tuple) else [inner]
         return any(_names_pool_type(ctx, m, depth + 1) for m in members)
     return False
