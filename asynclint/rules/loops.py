@@ -316,9 +316,10 @@ class BackgroundLoopWithoutErrorHandling(Rule):
     Checks `async def` functions for `while True` loops that await but have
     no way out other than an exception and no per-iteration error handling:
     no `break` of the loop, no `return`, no `try` directly in the loop body
-    with a handler for `Exception`, `BaseException` or a bare `except`, and
-    no enclosing `try` in the same function that handles something other
-    than `CancelledError` alone.
+    (also inside its `if`/`with` blocks, but not in a nested loop or
+    function) with a handler for `Exception`, `BaseException` or a bare
+    `except`, and no enclosing `try` in the same function that handles
+    something other than `CancelledError` alone.
 
     ## Why is this bad?
     Such a loop is almost always a background job (a cleanup, a poller, a
@@ -395,7 +396,7 @@ class BackgroundLoopWithoutErrorHandling(Rule):
             return  # HNG300's case
         if any(isinstance(n, ast.Return) for n in body) or _breaks_out(node):
             return
-        for stmt in node.body:
+        for stmt in _loop_statements(node):
             if isinstance(stmt, TRY_TYPES) and any(_is_broad(h, ctx) for h in stmt.handlers):
                 return
         if _inside_guarding_try(node, ctx):
@@ -403,20 +404,27 @@ class BackgroundLoopWithoutErrorHandling(Rule):
         ctx.report(self, node)
 
 
-def _breaks_out(loop: ast.While) -> bool:
-    """A ``break`` of this loop (not of a nested one; a nested loop's ``else`` counts)."""
-    stack: List[ast.AST] = list(loop.body)
+def _loop_statements(loop: ast.While) -> Iterator[ast.AST]:
+    """Statements that belong to this loop's iteration, not to a nested loop or function.
+
+    Compound statements (``if``, ``with``, ``try``) are entered; a nested
+    loop's body is not (its ``else`` runs once per iteration of this loop).
+    """
+    stack: List[ast.AST] = list(reversed(loop.body))
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.Break):
-            return True
+        yield node
         if isinstance(node, NESTED_SCOPES):
             continue
         if isinstance(node, LOOPS):
-            stack.extend(node.orelse)
+            stack.extend(reversed(node.orelse))
             continue
-        stack.extend(n for n in ast.iter_child_nodes(node) if not isinstance(n, ast.expr))
-    return False
+        stack.extend(reversed([n for n in ast.iter_child_nodes(node) if not isinstance(n, ast.expr)]))
+
+
+def _breaks_out(loop: ast.While) -> bool:
+    """A ``break`` of this loop (not of a nested one; a nested loop's ``else`` counts)."""
+    return any(isinstance(n, ast.Break) for n in _loop_statements(loop))
 
 
 def _is_broad(handler: ast.ExceptHandler, ctx: FileContext) -> bool:
