@@ -296,8 +296,11 @@ def _written_chains(body: List[ast.AST]) -> Set[str]:
             names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            continue
+        else:  # `case Point(x=x)`, `case [*rest]`, `case {**rest}` (Python 3.10+)
+            for field_name in ("name", "rest"):
+                captured = getattr(node, field_name, None) if type(node).__name__.startswith("Match") else None
+                if isinstance(captured, str):
+                    names.add(captured)
     for target in targets:
         for single in _targets(target):
             chain = _chain(single)
@@ -590,14 +593,17 @@ def _awaited_tasks(expr: ast.AST, ctx: FileContext) -> Optional[List[Tuple[str, 
     if name not in AWAIT_HELPERS:
         return None
     if name == "asyncio.wait_for":
-        first = expr.args[0] if expr.args else next((k.value for k in expr.keywords if k.arg == "fut"), None)
+        first = _first_argument(expr, "fut")
         return _awaited_tasks(first, ctx) if first is not None else None
     if name == "asyncio.wait":
-        first = expr.args[0] if expr.args else next((k.value for k in expr.keywords if k.arg == "fs"), None)
+        first = _first_argument(expr, "fs")
         if isinstance(first, (ast.List, ast.Set, ast.Tuple)):
             out: List[Tuple[str, str]] = []
             for elt in first.elts:
-                inner = _awaited_tasks(elt, ctx) if not isinstance(elt, ast.Starred) else [("each", _key(elt.value))]
+                if isinstance(elt, ast.Starred):
+                    inner: Optional[List[Tuple[str, str]]] = [("each", _key(elt.value))]
+                else:
+                    inner = _awaited_tasks(elt, ctx)
                 if inner is None:
                     return None
                 out.extend(inner)
@@ -613,6 +619,12 @@ def _awaited_tasks(expr: ast.AST, ctx: FileContext) -> Optional[List[Tuple[str, 
             return None
         out.extend(inner)
     return out or None
+
+
+def _first_argument(call: ast.Call, keyword: str) -> Optional[ast.AST]:
+    if call.args:
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg == keyword), None)
 
 
 def _awaits_only_cancelled_tasks(body: Sequence[ast.AST], block: ast.AST, ctx: FileContext) -> bool:
@@ -664,9 +676,14 @@ def _iterated_by(name: str, node: ast.AST, function: ast.AST) -> Iterator[ast.AS
             if isinstance(target, ast.Name) and target.id == name:
                 yield iterable
                 # `for t in tasks.values()` / `list(tasks)` also cancel what `tasks` holds
-                if isinstance(iterable, ast.Call) and not iterable.keywords:
-                    if method_call(iterable, "values") is not None and not iterable.args:
-                        yield iterable.func.value  # type: ignore[attr-defined]
-                    elif isinstance(iterable.func, ast.Name) and iterable.func.id in ("list", "tuple", "set") and len(iterable.args) == 1:
-                        yield iterable.args[0]
+                if not isinstance(iterable, ast.Call) or iterable.keywords:
+                    continue
+                if method_call(iterable, "values") is not None and not iterable.args:
+                    yield iterable.func.value  # type: ignore[attr-defined]
+                elif (
+                    isinstance(iterable.func, ast.Name)
+                    and iterable.func.id in ("list", "tuple", "set")
+                    and len(iterable.args) == 1
+                ):
+                    yield iterable.args[0]
         up = parent(up)
