@@ -52,6 +52,12 @@ def check_parser() -> argparse.ArgumentParser:
     cfg = parser.add_argument_group("configuration")
     cfg.add_argument("--config", metavar="FILE", help="use this pyproject.toml or asynclint.toml")
     cfg.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    fix = parser.add_argument_group("fixes")
+    fix.add_argument("--fix", action="store_true", help="apply safe fixes, then report what remains")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply (with --fix) or show unsafe fixes")
+    fix.add_argument("--diff", action="store_true", help="print the diff --fix would apply and write nothing (exit 1 when non-empty)")
+    fix.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
+    fix.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when a fix was applied, even if nothing remains")
     out = parser.add_argument_group("output")
     out.add_argument("--output-format", choices=FORMAT_NAMES, default=None, help="report format (default: full)")
     out.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -139,68 +145,210 @@ def resolve_settings(args: argparse.Namespace, paths: Sequence[str]) -> Settings
 
 def check_command(argv: Sequence[str]) -> int:
     from asynclint.discovery import Discovery
-    from asynclint.engine import lint_bytes, lint_file
 
     args = check_parser().parse_args(argv)
     paths = args.paths or ["."]
     settings = resolve_settings(args, paths)
-    errors: List[str] = []
-    findings = []
-    linted: List[str] = []
-    report_sources = {}
+    fixing = args.fix or args.diff
+    run = Run(settings, unsafe=args.unsafe_fixes, fixing=fixing, write=args.fix and not args.diff)
+    stdin_fixed: Optional[str] = None
     if "-" in paths:
         name = args.stdin_filename or "-"
-        data = sys.stdin.buffer.read()
-        findings.extend(lint_bytes(data, name, settings))
-        linted.append(name)
-        report_sources[name] = data
+        stdin_fixed = run.stdin(name, sys.stdin.buffer.read())
         paths = [p for p in paths if p != "-"]
     if paths:
         discovery = Discovery(settings, respect_gitignore=args.respect_gitignore, force_exclude=args.force_exclude)
         files = discovery.files(paths)
-        errors.extend(discovery.errors)
+        run.errors.extend(discovery.errors)
         for path in sorted(files):
-            file_findings, error = lint_file(path, settings)
-            if error:
-                errors.append(error)
-            findings.extend(file_findings)
-            linted.append(path)
-    findings.sort()
-    report = Report(findings=findings, files=linted)
-    for name, data in report_sources.items():
-        from asynclint.engine import SourceError, decode
-
-        try:
-            report.set_source(name, decode(data))
-        except SourceError:
-            pass
+            run.file(path)
+    findings = sorted(run.findings)
+    report = Report(findings=findings, files=run.linted, unsafe_fixes=args.unsafe_fixes)
+    for name, text in run.sources.items():
+        report.set_source(name, text)
     fmt = args.output_format or "full"
+    if fmt in ("json", "json-lines", "sarif") and not args.diff:
+        run.attach_fix_edits(report)
+    if args.diff:
+        diff = "".join(run.diffs)
+        _write(diff, args.output_file)
+        count = len(run.fixed)
+        if not args.quiet:
+            print(f"Would fix {count} error{'s' if count != 1 else ''}." if count else "No errors would be fixed.", file=sys.stderr)
+        _print_problems(run)
+        if run.errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if diff else EXIT_OK
     from asynclint.output.text import statistics
 
     text = statistics(report) if args.statistics else formats()[fmt](report)
-    if fmt in TEXT_FORMATS and not args.quiet:
-        text += summary(report)
-    _write(text, args.output_file)
-    for error in errors:
-        print(f"asynclint: error: {error}", file=sys.stderr)
+    if fmt in TEXT_FORMATS and not args.quiet and not args.statistics:
+        if args.show_fixes and run.fixed:
+            text += show_fixes(run.fixed)
+        text += summary(report, len(run.fixed) if fixing else None)
+    if stdin_fixed is not None and args.fix:
+        sys.stdout.write(stdin_fixed)  # the fixed source; the report goes to stderr
+        sys.stdout.flush()
+        if args.output_file:
+            _write(text, args.output_file)
+        else:
+            sys.stderr.write(text)
+    else:
+        _write(text, args.output_file)
+    _print_problems(run)
     internal = any(f.code == "HNG002" for f in findings)
-    if errors or internal:
+    if run.errors or internal:
         return EXIT_ERROR
+    if args.exit_non_zero_on_fix and run.fixed:
+        return EXIT_FINDINGS
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def summary(report: Report) -> str:
-    count = len(report.findings)
-    if not count:
+def _print_problems(run: "Run") -> None:
+    for warning in run.warnings:
+        print(f"asynclint: warning: {warning}", file=sys.stderr)
+    for error in run.errors:
+        print(f"asynclint: error: {error}", file=sys.stderr)
+
+
+class Run:
+    """Lints (and with fixing on, fixes) files one by one, collecting the results."""
+
+    def __init__(self, settings: Settings, unsafe: bool, fixing: bool, write: bool) -> None:
+        self.settings = settings
+        self.unsafe = unsafe
+        self.fixing = fixing
+        self.write = write
+        self.findings: List = []
+        self.fixed: List = []
+        self.linted: List[str] = []
+        self.errors: List[str] = []
+        self.warnings: List[str] = []
+        self.diffs: List[str] = []
+        self.sources: dict = {}
+
+    def stdin(self, name: str, data: bytes) -> Optional[str]:
+        from asynclint.engine import SourceError, decode, lint_bytes
+
+        self.linted.append(name)
+        try:
+            text = decode(data)
+        except SourceError:
+            self.findings.extend(lint_bytes(data, name, self.settings))
+            return data.decode("utf-8", "replace")
+        self.sources[name] = text
+        if not self.fixing:
+            self.findings.extend(lint_bytes(data, name, self.settings))
+            return None
+        from asynclint.fixes import unified_diff
+        from asynclint.fixes.runner import fix_text
+
+        new_text, fixed, remaining = fix_text(text, name, self.settings, self.unsafe)
+        self.fixed.extend(fixed)
+        self.findings.extend(remaining)
+        if new_text != text:
+            self.diffs.append(unified_diff(name, text, new_text))
+        self.sources[name] = new_text
+        return new_text
+
+    def file(self, path: str) -> None:
+        self.linted.append(path)
+        if not self.fixing:
+            from asynclint.engine import lint_file
+
+            findings, error = lint_file(path, self.settings)
+            if error:
+                self.errors.append(error)
+            self.findings.extend(findings)
+            return
+        from asynclint.fixes import unified_diff
+        from asynclint.fixes.runner import fix_file
+
+        outcome = fix_file(path, self.settings, self.unsafe, write=self.write)
+        if outcome.error:
+            self.errors.append(outcome.error)
+        if outcome.warning:
+            self.warnings.append(outcome.warning)
+        self.fixed.extend(outcome.fixed)
+        self.findings.extend(outcome.remaining)
+        if outcome.changed:
+            self.diffs.append(unified_diff(path, outcome.old_text, outcome.new_text))
+            self.sources[path] = outcome.new_text
+
+    def attach_fix_edits(self, report: Report) -> None:
+        """Give every fixable finding its edits and applicability (JSON and SARIF)."""
+        fixable = [f for f in report.findings if f.fix]
+        if not fixable:
+            return
+        from asynclint.engine import SourceError, decode
+        from asynclint.fixes.runner import fix_edits
+        from asynclint.registry import get_rule
+
+        texts: dict = {}
+        for finding in fixable:
+            if finding.path not in texts:
+                text = self.sources.get(finding.path)
+                if text is None:
+                    try:
+                        with open(finding.path, "rb") as handle:
+                            text = decode(handle.read())
+                    except (OSError, SourceError):
+                        text = None
+                texts[finding.path] = text
+            text = texts[finding.path]
+            if text is None:
+                continue
+            edits = fix_edits(text, finding, self.settings)
+            rule = get_rule(finding.code)
+            report.fixes[id(finding)] = (
+                {
+                    "applicability": finding.fix,
+                    "message": rule.fix_message if rule is not None else "",
+                    "edits": edits,
+                }
+                if edits
+                else None
+            )
+
+
+def show_fixes(fixed: List) -> str:
+    from collections import Counter
+
+    from asynclint.output import display_path
+    from asynclint.registry import get_rule
+
+    by_file: dict = {}
+    for f in fixed:
+        by_file.setdefault(display_path(f.path), Counter())[f.code] += 1
+    total = len(fixed)
+    lines = [f"\nFixed {total} error{'s' if total != 1 else ''}:"]
+    for path in sorted(by_file):
+        lines.append(f"- {path}:")
+        for code, count in sorted(by_file[path].items()):
+            rule = get_rule(code)
+            lines.append(f"    {count} × {code} ({rule.name if rule else ''})")
+    return "\n".join(lines) + "\n\n"
+
+
+def summary(report: Report, fixed: Optional[int] = None) -> str:
+    remaining = len(report.findings)
+    if fixed:
+        total = fixed + remaining
+        return f"Found {total} error{'s' if total != 1 else ''} ({fixed} fixed, {remaining} remaining).\n"
+    if not remaining:
         return "All checks passed!\n"
-    noun = "error" if count == 1 else "errors"
-    text = f"Found {count} {noun}.\n"
+    text = f"Found {remaining} error{'s' if remaining != 1 else ''}.\n"
     fixable = sum(1 for f in report.findings if f.fix == "safe")
     unsafe = sum(1 for f in report.findings if f.fix == "unsafe")
+    if report.unsafe_fixes:
+        fixable, unsafe = fixable + unsafe, 0
+        flag = "`--fix --unsafe-fixes`"
+    else:
+        flag = "`--fix`"
     if fixable:
-        text += f"[*] {fixable} fixable with the `--fix` option"
+        text += f"[*] {fixable} fixable with the {flag} option"
         text += f" ({unsafe} hidden fixes can be enabled with the `--unsafe-fixes` option).\n" if unsafe else ".\n"
     elif unsafe:
         text += f"No fixes available ({unsafe} hidden fixes can be enabled with the `--unsafe-fixes` option).\n"

@@ -155,20 +155,38 @@ class FileContext:
                 return len(line.encode("utf-8")[:byte_col].decode("utf-8", "ignore")) + 1
         return byte_col + 1
 
-    def report(self, rule: "Rule", node: ast.AST, message: Optional[str] = None) -> None:
-        row = node.lineno
+    def span(self, node: ast.AST) -> Tuple[int, int, int, int]:
+        """(row, col, end_row, end_col) of a node; 1-based character columns."""
+        row = node.lineno  # type: ignore[attr-defined]
         end_row = getattr(node, "end_lineno", None) or row
         end_col = getattr(node, "end_col_offset", None)
+        return (
+            row,
+            self.column(row, node.col_offset),  # type: ignore[attr-defined]
+            end_row,
+            self.column(end_row, end_col) if end_col is not None else 0,
+        )
+
+    def report(
+        self,
+        rule: "Rule",
+        node: ast.AST,
+        message: Optional[str] = None,
+        fix_target: Optional[ast.AST] = None,
+    ) -> None:
+        """Report ``node``; ``fix_target`` is the node the fix edits, if another one."""
+        row, col, end_row, end_col = self.span(node)
         self.findings.append(
             Finding(
                 path=self.path,
                 row=row,
-                col=self.column(row, node.col_offset),
+                col=col,
                 code=rule.code,
                 message=message or rule.message,
                 end_row=end_row,
-                end_col=self.column(end_row, end_col) if end_col is not None else 0,
-                fix=rule.fix,
+                end_col=end_col,
+                fix=rule.fix if rule.fix_available(self.settings) else None,
+                fix_target=self.span(fix_target) if fix_target is not None else None,
             )
         )
 

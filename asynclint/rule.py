@@ -36,6 +36,9 @@ class Finding:
     end_col: int = field(default=0, compare=False)
     # "safe" / "unsafe" when the rule can fix this finding, else None
     fix: Optional[str] = field(default=None, compare=False)
+    # the (row, col, end_row, end_col) of the node the fix edits, when it is
+    # not the reported node (e.g. the coroutine a background task runs)
+    fix_target: Optional[Tuple[int, int, int, int]] = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -47,11 +50,13 @@ class Finding:
             "code": self.code,
             "message": self.message,
             "fix": self.fix,
+            "fix_target": list(self.fix_target) if self.fix_target else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "Finding":
-        return cls(**data)
+        target = data.get("fix_target")
+        return cls(**{**data, "fix_target": tuple(target) if target else None})
 
 
 class Rule:
@@ -73,6 +78,11 @@ class Rule:
 
     def check(self, node: ast.AST, ctx: "FileContext") -> None:  # pragma: no cover
         raise NotImplementedError
+
+    @classmethod
+    def fix_available(cls, settings) -> bool:
+        """Whether the fix can be offered under these settings (e.g. target-version)."""
+        return cls.fix is not None
 
     # -- documentation -------------------------------------------------
     @classmethod
