@@ -764,7 +764,12 @@ class BackgroundTaskWithoutTimeout(Rule):
         definition = _resolve_async_def(target, ctx)
         if definition is None or _has_timeout_guard(definition, ctx):
             return
-        ctx.report(self, node, self.message.format(fn=target.id))
+        ctx.report(self, node, self.message.format(fn=target.id), fix_target=definition)
+
+    @classmethod
+    def fix_available(cls, settings) -> bool:
+        # `asyncio.timeout` exists from Python 3.11 on
+        return settings.target_version >= (3, 11)
 
 
 def _is_background_tasks(receiver: ast.AST, ctx: FileContext) -> bool:
