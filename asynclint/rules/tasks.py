@@ -26,7 +26,7 @@ spawn.
 from __future__ import annotations
 
 import ast
-from typing import Iterator, List, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
 
 from asynclint.astutil import iter_scope
 from asynclint.context import FUNCTION_TYPES, FileContext, parent, scope_of
@@ -57,6 +57,9 @@ FUTURE_METHODS = frozenset({"create_future", "run_in_executor", "create_task"})
 CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__"})
 LOOP_RUNNERS = frozenset({"run_until_complete", "run_forever"})
 # Wrappers that only copy a collection of tasks before iterating it.
+# Methods that put one task / an iterable of tasks into a collection.
+COLLECTION_ADDS = frozenset({"add", "append", "appendleft", "insert", "setdefault"})
+COLLECTION_BULK_ADDS = frozenset({"extend", "update"})
 # Methods that return None: ``spawn(...).add_done_callback(cb)`` keeps no reference.
 CHAINED_METHODS = frozenset({"add_done_callback", "set_name"})
 ITER_COPIES = frozenset({"list", "tuple", "set", "sorted", "reversed"})
@@ -431,34 +434,61 @@ def _owned_and_cancelled(call: ast.Call, ctor: ast.FunctionDef, cls: ast.ClassDe
 
 
 def _storage(
-    value: ast.AST, ctor: ast.FunctionDef, self_name: str, singles: Set[str], collections: Set[str]
+    value: ast.AST,
+    ctor: ast.FunctionDef,
+    self_name: str,
+    singles: Set[str],
+    collections: Set[str],
+    in_collection: bool = False,
 ) -> None:
-    """Attributes of ``self`` where the constructor stores the task ``value``."""
+    """Attributes of ``self`` where the constructor stores the task ``value``.
+
+    ``singles`` get ``self.x = task``; ``collections`` get the task put into
+    ``self.x`` (``self.x[k] = task``, ``self.x.add(task)``, ``self.x =
+    [spawn(...) for ...]``).
+    """
     up = parent(value)
-    if isinstance(up, (ast.Assign, ast.AnnAssign)) and up.value is value:
+    if _holds_element(up, value):
+        _storage(up, ctor, self_name, singles, collections, in_collection=True)
+    elif isinstance(up, (ast.Assign, ast.AnnAssign)) and up.value is value:
         targets = up.targets if isinstance(up, ast.Assign) else [up.target]
         for target in targets:
             attr = _is_attr_of(target, self_name)
             if attr is not None:
-                singles.add(attr)
+                (collections if in_collection else singles).add(attr)
             elif isinstance(target, ast.Subscript):
                 attr = _is_attr_of(target.value, self_name)
                 if attr is not None:
                     collections.add(attr)
-            elif isinstance(target, ast.Name) and isinstance(value, ast.Call):
+            elif isinstance(target, ast.Name) and parent(target) is up:
                 # task = spawn(...); self._task = task / self._tasks.add(task)
                 for node in iter_scope(ctor):
                     if isinstance(node, ast.Name) and node.id == target.id and isinstance(node.ctx, ast.Load):
-                        _storage(node, ctor, self_name, singles, collections)
+                        _storage(node, ctor, self_name, singles, collections, in_collection)
     elif (
         isinstance(up, ast.Call)
         and any(arg is value for arg in up.args)
         and isinstance(up.func, ast.Attribute)
-        and up.func.attr in ("add", "append", "appendleft", "insert", "setdefault")
+        and up.func.attr in (COLLECTION_BULK_ADDS if in_collection else COLLECTION_ADDS)
     ):
         attr = _is_attr_of(up.func.value, self_name)
         if attr is not None:
             collections.add(attr)
+
+
+def _holds_element(container: Optional[ast.AST], value: ast.AST) -> bool:
+    """``container`` is a literal or comprehension whose items include ``value``."""
+    if isinstance(container, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        return container.elt is value
+    if isinstance(container, ast.DictComp):
+        return container.value is value
+    if isinstance(container, (ast.List, ast.Set, ast.Tuple)):
+        return any(item is value for item in container.elts)
+    if isinstance(container, ast.Dict):
+        return any(item is value for item in container.values)
+    if isinstance(container, ast.Starred):
+        return True
+    return False
 
 
 def _cancels(cls: ast.ClassDef, singles: Set[str], collections: Set[str]) -> bool:
@@ -468,19 +498,48 @@ def _cancels(cls: ast.ClassDef, singles: Set[str], collections: Set[str]) -> boo
         self_name = _first_param(method)
         if self_name is None:
             continue
+        # local aliases: task = self._task / tasks = list(self._tasks)
+        single_aliases: Set[str] = set()
+        collection_aliases: Set[str] = set()
         for node in ast.walk(method):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "cancel"
-                and _is_attr_of(node.func.value, self_name) in singles
-            ):
-                return True
+            for target, value in _pairs(node):
+                if not isinstance(target, ast.Name):
+                    continue
+                if _is_attr_of(value, self_name) in singles:
+                    single_aliases.add(target.id)
+                if _iterated_attr(value, self_name) in collections:
+                    collection_aliases.add(target.id)
+        for node in ast.walk(method):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cancel":
+                receiver = node.func.value
+                if _is_attr_of(receiver, self_name) in singles:
+                    return True
+                if isinstance(receiver, ast.Name) and receiver.id in single_aliases:
+                    return True
             if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
-                source = _iterated_attr(node.iter, self_name)
-                if source in collections and _calls_cancel_on(node.body, node.target.id):
+                iterated = node.iter
+                from_alias = isinstance(iterated, ast.Name) and iterated.id in collection_aliases
+                if (from_alias or _iterated_attr(iterated, self_name) in collections) and _calls_cancel_on(
+                    node.body, node.target.id
+                ):
                     return True
     return False
+
+
+def _pairs(node: ast.AST) -> Iterator[Tuple[ast.AST, ast.AST]]:
+    """(target, value) of an assignment, pairing ``a, b = x, y`` item by item."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if (
+                isinstance(target, ast.Tuple)
+                and isinstance(node.value, ast.Tuple)
+                and len(target.elts) == len(node.value.elts)
+            ):
+                yield from zip(target.elts, node.value.elts)
+            else:
+                yield target, node.value
+    elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+        yield node.target, node.value
 
 
 def _iterated_attr(expr: ast.AST, self_name: str) -> Optional[str]:
