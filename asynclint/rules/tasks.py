@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator, List, Optional, Set, Tuple
 
-from asynclint.astutil import iter_scope
+from asynclint.astutil import iter_scope, method_call
 from asynclint.context import FUNCTION_TYPES, FileContext, parent, scope_of
 from asynclint.rule import UNSAFE, Rule
 
@@ -54,14 +54,16 @@ FUTURE_FUNCTIONS = frozenset(
     }
 )
 FUTURE_METHODS = frozenset({"create_future", "run_in_executor", "create_task"})
+# Builtins that read every local of the calling function at once.
+NAMESPACE_READS = frozenset({"locals", "vars"})
 CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__"})
 LOOP_RUNNERS = frozenset({"run_until_complete", "run_forever"})
-# Wrappers that only copy a collection of tasks before iterating it.
 # Methods that put one task / an iterable of tasks into a collection.
 COLLECTION_ADDS = frozenset({"add", "append", "appendleft", "insert", "setdefault"})
 COLLECTION_BULK_ADDS = frozenset({"extend", "update"})
 # Methods that return None: ``spawn(...).add_done_callback(cb)`` keeps no reference.
 CHAINED_METHODS = frozenset({"add_done_callback", "set_name"})
+# Wrappers that only copy a collection of tasks before iterating it.
 ITER_COPIES = frozenset({"list", "tuple", "set", "sorted", "reversed"})
 
 BACKGROUND_TASKS = frozenset({"fastapi.BackgroundTasks"})
@@ -230,9 +232,10 @@ class TaskCreatedAtImportTime(Rule):
     and `ensure_future` / `get_event_loop().create_task` attach the task to
     a loop that may never run, or to a different loop than the one the
     application later starts. Either way the task belongs to no one: nothing
-    keeps it, awaits it or cancels it at shutdown. The incident's service
-    started background work from module and constructor code this way, and
-    its tests hung in event-loop teardown.
+    keeps it, awaits it or cancels it at shutdown. In the incident the Maps
+    API-key check was spawned with `ensure_future` at import, once per
+    worker, on whatever loop happened to be current, and the test suite hung
+    in event-loop teardown.
 
     Code under `if __name__ == "__main__":` does not run at import and is not
     reported; neither is a script that creates a task on a loop it then
@@ -313,7 +316,7 @@ def _script_drives_loop(call: ast.Call, ctx: FileContext) -> bool:
     for up in _enclosing_statements(call):
         if isinstance(up, ast.stmt):
             break
-        if isinstance(up, ast.Call) and isinstance(up.func, ast.Attribute) and up.func.attr == "run_until_complete":
+        if method_call(up, "run_until_complete") is not None:
             return True
     func = call.func
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
@@ -510,8 +513,8 @@ def _cancels(cls: ast.ClassDef, singles: Set[str], collections: Set[str]) -> boo
                 if _iterated_attr(value, self_name) in collections:
                     collection_aliases.add(target.id)
         for node in ast.walk(method):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cancel":
-                receiver = node.func.value
+            if method_call(node, "cancel") is not None:
+                receiver = node.func.value  # type: ignore[attr-defined]
                 if _is_attr_of(receiver, self_name) in singles:
                     return True
                 if isinstance(receiver, ast.Name) and receiver.id in single_aliases:
@@ -692,7 +695,7 @@ def _read_after(name: str, assign: ast.stmt, function: ast.AST) -> bool:
             if _mentions(node, name):
                 return True  # a closure may read it at any time
             continue
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("locals", "vars"):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NAMESPACE_READS:
             return True
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
             read = node
@@ -882,7 +885,7 @@ def _resolve_async_def(target: ast.Name, ctx: FileContext) -> Optional[ast.Async
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 if node.name == target.id:
                     definitions.append(node)
-            elif isinstance(node, ast.Name) and node.id == target.id and isinstance(node.ctx, (ast.Store, ast.Del)):
+            elif isinstance(node, ast.Name) and node.id == target.id and not isinstance(node.ctx, ast.Load):
                 other_binding = True
             elif isinstance(node, (ast.Global, ast.Nonlocal)) and target.id in node.names:
                 other_binding = True
