@@ -71,8 +71,9 @@ def write_text(original: Original, text: str) -> None:
         info = os.stat(target)
     except OSError as exc:
         raise WriteError(f"{original.path}: {exc.strerror or exc}") from None
-    if not os.access(target, os.W_OK):
-        raise WriteError(f"{original.path}: file is not writable")
+    if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+        # a read-only mode is the owner's intent, even for a user who could override it
+        raise WriteError(f"{original.path}: file is read-only; not writing")
     directory = os.path.dirname(target) or "."
     tmp: Optional[str] = None
     try:

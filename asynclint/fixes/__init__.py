@@ -189,8 +189,10 @@ def apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> F
         if plan is None:
             continue
         previous = planned_targets.get(id(plan.target))
-        if previous is not None and previous != finding.code:
-            continue  # the same node already has another rule's edit: next pass
+        if previous is not None:
+            if previous == finding.code:
+                applied.append(finding)  # the same edit fixes both findings
+            continue  # another rule's edit on this node: left for the next pass
         planned_targets[id(plan.target)] = finding.code
         plans.setdefault(plan.target, []).append(plan.transform)
         applied.append(finding)

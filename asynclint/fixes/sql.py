@@ -47,8 +47,8 @@ def _blank_sql(text: str) -> str:
     return "".join(out)
 
 
-def unbounded_clause_ends(text: str) -> List[int]:
-    """Offsets just after each locking clause (and its ``OF`` list) with no bound."""
+def unbounded_clauses(text: str) -> List[Tuple[int, int]]:
+    """(start, end) of each locking clause (with its ``OF`` list) that has no bound."""
     sql = _blank_sql(text)
     ends = []
     for match in _CLAUSE.finditer(sql):
@@ -61,7 +61,7 @@ def unbounded_clause_ends(text: str) -> List[int]:
             end = of_list.end()
         if _BOUNDED.match(sql, end) or _OPEN_END.match(sql, end):
             continue
-        ends.append(end)
+        ends.append((match.start(), end))
     return ends
 
 
@@ -148,12 +148,14 @@ def _plan_literal(node: cst.CSTNode, finding: Finding, ctx: FixContext) -> Optio
             joined.append(char)
             owners.append((index, raw_end))
     text = "".join(joined)
-    inserts: Dict[int, List[int]] = {}
-    for end in unbounded_clause_ends(text):
+    inserts: Dict[int, List[Tuple[int, str]]] = {}
+    for start, end in unbounded_clauses(text):
         leaf_index, offset = owners[end - 1]
         if leaf_index < 0:
             return None
-        inserts.setdefault(leaf_index, []).append(offset)
+        # match the clause's own case: "for update" gets " nowait"
+        word = NOWAIT if text[start : start + 3].isupper() else NOWAIT.lower()
+        inserts.setdefault(leaf_index, []).append((offset, word))
     if not inserts:
         return None
 
@@ -167,8 +169,8 @@ def _plan_literal(node: cst.CSTNode, finding: Finding, ctx: FixContext) -> Optio
             assert item is not None
             leaf = item[0]
             opening, body, closing = _body(leaf)
-            for offset in sorted(offsets, reverse=True):
-                body = body[:offset] + NOWAIT + body[offset:]
+            for offset, word in sorted(offsets, reverse=True):
+                body = body[:offset] + word + body[offset:]
             mapping[id(leaf)] = leaf.with_changes(value=opening + body + closing)
         return updated.visit(_ReplaceLeaves(mapping))
 
