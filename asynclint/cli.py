@@ -185,7 +185,8 @@ def check_command(argv: Sequence[str]) -> int:
     if fmt in TEXT_FORMATS and not args.quiet and not args.statistics:
         if args.show_fixes and run.fixed:
             text += show_fixes(run.fixed)
-        text += summary(report, len(run.fixed) if fixing else None)
+        if run.findings or run.fixed or not run.errors:
+            text += summary(report, len(run.fixed) if fixing else None)
     if stdin_fixed is not None and args.fix:
         sys.stdout.write(stdin_fixed)  # the fixed source; the report goes to stderr
         sys.stdout.flush()

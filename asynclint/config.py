@@ -192,6 +192,8 @@ class Settings:
                 self._cache[("pfi", glob)] = spec
             if spec.match_file(rel) or spec.match_file(os.path.basename(path)):
                 ignored.extend(globbed)
+        if "ALL" in ignored:
+            return frozenset()
         return frozenset(c for c in codes if not c.startswith(tuple(ignored)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
 
@@ -37,6 +38,54 @@ def rule_instances(codes: Iterable[str]) -> List[Rule]:
             _INSTANCES[code] = cls()
         out.append(_INSTANCES[code])
     return out
+
+
+class Prefilter:
+    """A byte-level test: can any of the selected rules report in this file?
+
+    Built from the selected rules' own needles (any of ``needles`` and all
+    of ``requires``). Files that cannot matter are never decoded or parsed.
+    """
+
+    def __init__(self, codes: Iterable[str], settings: Settings) -> None:
+        self.always = False
+        self.rules: List[Tuple["re.Pattern[bytes]", Tuple[bytes, ...]]] = []
+        every: List[bytes] = []
+        for code in sorted(codes):
+            cls = all_rules().get(code)
+            if cls is None or not cls.nodes:
+                continue
+            needles = cls.needles_for(settings)
+            if not needles:
+                self.always = True
+                return
+            every.extend(needles)
+            self.rules.append((_alternation(needles), tuple(cls.requires)))
+        self.any = _alternation(every) if every else None
+
+    def __call__(self, data: bytes) -> bool:
+        if self.always:
+            return True
+        if self.any is None or self.any.search(data) is None:
+            return False
+        return any(
+            all(req in data for req in requires) and pattern.search(data) is not None
+            for pattern, requires in self.rules
+        )
+
+
+def _alternation(needles: Iterable[bytes]) -> "re.Pattern[bytes]":
+    return re.compile(b"|".join(re.escape(n) for n in sorted(set(needles), key=lambda n: (-len(n), n))))
+
+
+_PREFILTERS: Dict[Tuple[FrozenSet[str], str], Prefilter] = {}
+
+
+def prefilter_for(codes: FrozenSet[str], settings: Settings) -> Prefilter:
+    key = (codes, settings.key())
+    if key not in _PREFILTERS:
+        _PREFILTERS[key] = Prefilter(codes, settings)
+    return _PREFILTERS[key]
 
 
 def decode(data: bytes) -> str:
@@ -131,7 +180,9 @@ def _internal_error(path: str, rule: Rule, node: ast.AST, exc: Exception) -> Fin
     )
 
 
-def lint_text(text: str, path: str, settings: Settings) -> List[Finding]:
+def lint_text(text: str, path: str, settings: Settings, needed: Optional[bool] = None) -> List[Finding]:
+    """Findings for decoded source. ``needed``: whether the prefilter matched
+    (None: compute it); HNG001 is reported only for files a rule needed."""
     codes = settings.codes_for(path)
     if not codes:
         return []
@@ -139,28 +190,41 @@ def lint_text(text: str, path: str, settings: Settings) -> List[Finding]:
     try:
         tree = parse(text, path)
     except SourceError as error:
-        findings = [syntax_finding(path, error)] if SyntaxErrorRule.code in codes else []
+        if needed is None:
+            needed = prefilter_for(codes, settings)(text.encode("utf-8", "surrogatepass"))
+        findings = [syntax_finding(path, error)] if SyntaxErrorRule.code in codes and needed else []
     else:
         findings = run_rules(tree, lines, path, settings, codes)
     return sorted(noqa.filter_findings(findings, lines, text))
 
 
-def lint_bytes(data: bytes, path: str, settings: Settings) -> List[Finding]:
-    """All findings for one file's content, suppressions applied, sorted."""
+def lint_bytes(data: bytes, path: str, settings: Settings, prefilter: bool = True) -> List[Finding]:
+    """All findings for one file's content, suppressions applied, sorted.
+
+    With ``prefilter`` (the default) a file in which no selected rule can
+    report is not parsed at all; without it every file is parsed (the
+    findings are the same: a test holds the two side by side).
+    """
+    codes = settings.codes_for(path)
+    if not codes:
+        return []
+    needed = prefilter_for(codes, settings)(data)
+    if prefilter and not needed:
+        return []
     try:
         text = decode(data)
     except SourceError as error:
-        if SyntaxErrorRule.code in settings.codes_for(path):
+        if SyntaxErrorRule.code in codes and needed:
             return [syntax_finding(path, error)]
         return []
-    return lint_text(text, path, settings)
+    return lint_text(text, path, settings, needed=needed)
 
 
-def lint_file(path: str, settings: Settings) -> Tuple[List[Finding], Optional[str]]:
+def lint_file(path: str, settings: Settings, prefilter: bool = True) -> Tuple[List[Finding], Optional[str]]:
     """(findings, error message) for a file on disk; an unreadable file is an error."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         return [], f"{path}: cannot read file: {exc.strerror or exc}"
-    return lint_bytes(data, path, settings), None
+    return lint_bytes(data, path, settings, prefilter), None

@@ -20,6 +20,11 @@ class SyntaxErrorRule(Rule):
     """## What it does
     Reports a file that asynclint could not decode or parse.
 
+    Only files in which a selected rule could report are decoded and parsed
+    (a byte-level prefilter skips the rest, which is most of a large tree),
+    so a broken file that mentions none of the names the rules look for is
+    not reported: Python, your tests and your other linters will be.
+
     ## Why is this bad?
     A file that does not parse cannot be checked, so every hang it may hide
     goes unseen; Python itself will refuse to import it.

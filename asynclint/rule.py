@@ -64,8 +64,9 @@ class Rule:
 
     ``nodes`` lists the ``ast`` node types the engine dispatches to
     :meth:`check`; ``needles`` lists byte strings of which at least one must
-    occur in a file for the rule to possibly report there (the prefilter).
-    An empty ``needles`` means "always run".
+    occur in a file for the rule to possibly report there, and ``requires``
+    byte strings that must all occur (the prefilter). An empty ``needles``
+    means "always run".
     """
 
     code: ClassVar[str] = ""
@@ -75,9 +76,16 @@ class Rule:
     fix_message: ClassVar[str] = ""
     nodes: ClassVar[Tuple[type, ...]] = ()
     needles: ClassVar[Tuple[bytes, ...]] = ()
+    # byte strings that must ALL occur for the rule to report (e.g. b"async")
+    requires: ClassVar[Tuple[bytes, ...]] = ()
 
     def check(self, node: ast.AST, ctx: "FileContext") -> None:  # pragma: no cover
         raise NotImplementedError
+
+    @classmethod
+    def needles_for(cls, settings) -> Tuple[bytes, ...]:
+        """The prefilter's needles under these settings (configurable rules add some)."""
+        return cls.needles
 
     @classmethod
     def fix_available(cls, settings) -> bool:

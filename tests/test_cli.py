@@ -40,17 +40,20 @@ def test_missing_path_is_error_but_others_linted(tmp_path, run_cli):
 
 
 def test_syntax_error_is_hng001_and_others_still_linted(tmp_path, run_cli):
-    write(tmp_path / "broken.py", b"def f(:\n    pass\n")
+    write(tmp_path / "broken.py", b"import asyncio\nasync def f(:\n    pass\n")
     write(tmp_path / "bad.py", BAD)
+    # a file no rule could report in is never parsed, so it has no HNG001
+    write(tmp_path / "plain.py", b"def g(:\n    pass\n")
     result = run_cli(["--output-format", "concise", "."], tmp_path)
     assert result.code == 1
-    assert "broken.py:1:7: HNG001" in result.out
+    assert "broken.py:2:13: HNG001" in result.out
+    assert "plain.py" not in result.out
     assert "bad.py:4:12: HNG100" in result.out
     assert "Traceback" not in result.err
 
 
 def test_undecodable_file_is_hng001(tmp_path, run_cli):
-    write(tmp_path / "latin.py", b"x = 1\ny = '\xff\xfe'\n")
+    write(tmp_path / "latin.py", b"import asyncio\ny = '\xff\xfe'\n")
     result = run_cli(["--output-format", "concise", "latin.py"], tmp_path)
     assert result.code == 1
     assert "latin.py:2:6: HNG001" in result.out
@@ -215,3 +218,14 @@ def test_version(run_cli):
 
     result = run_cli(["--version"])
     assert result.code == 0 and result.out.strip() == f"asynclint {__version__}"
+
+
+def test_per_file_ignores_all(tmp_path, run_cli):
+    write(tmp_path / "gen" / "x.py", BAD)
+    write(tmp_path / "pyproject.toml", b"[tool.asynclint.per-file-ignores]\n'gen/*' = ['ALL']\n")
+    assert run_cli(["."], tmp_path).code == 0
+
+
+def test_missing_path_does_not_claim_success(tmp_path, run_cli):
+    result = run_cli(["nope.py"], tmp_path)
+    assert result.code == 2 and "All checks passed" not in result.out

@@ -159,6 +159,7 @@ class BlockingCallInAsyncFunction(Rule):
     )
     nodes = (ast.Call, ast.For)
     needles = BASE_NEEDLES
+    requires = (b"async",)
 
     @classmethod
     def needles_for(cls, settings: "Settings") -> Tuple[bytes, ...]:

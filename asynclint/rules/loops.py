@@ -174,6 +174,7 @@ class LoopNeverYields(Rule):
     )
     nodes = (ast.While,)
     needles = (b"while",)
+    requires = (b"async",)
 
     def check(self, node: ast.While, ctx: FileContext) -> None:
         if not ctx.in_async_function(node):
@@ -390,6 +391,7 @@ class BackgroundLoopWithoutErrorHandling(Rule):
     )
     nodes = (ast.While,)
     needles = (b"while",)
+    requires = (b"async",)
 
     def check(self, node: ast.While, ctx: FileContext) -> None:
         if not ctx.in_async_function(node) or not is_constant_true(node.test):
@@ -537,6 +539,7 @@ class CancellationSwallowed(Rule):
     )
     nodes = (ast.ExceptHandler, ast.With)
     needles = (b"except", b"suppress")
+    requires = (b"async",)
 
     def check(self, node: ast.AST, ctx: FileContext) -> None:
         if not ctx.in_async_function(node):

@@ -139,6 +139,7 @@ class TimeoutCannotStopThread(Rule):
     )
     nodes = (ast.Call, ast.AsyncWith)
     needles = (b"run_in_executor", b"to_thread")
+    requires = (b"async",)
 
     def check(self, node: ast.AST, ctx: FileContext) -> None:
         if isinstance(node, ast.Call):
