@@ -266,3 +266,19 @@ def test_odd_shapes_do_not_crash():
         (15, "HNG202"),
         (19, "HNG203"),
     ]
+
+
+def test_background_task_fix_targets_the_coroutine_definition():
+    findings = lint(
+        """
+        from fastapi import BackgroundTasks
+
+        async def crunch(n):
+            pass
+
+        async def endpoint(background_tasks: BackgroundTasks):
+            background_tasks.add_task(crunch, 1)
+        """,
+        ("HNG203",),
+    )
+    assert [(f.row, f.fix_target[0]) for f in findings] == [(8, 4)]
