@@ -30,6 +30,16 @@ def _globs_arg(text: str) -> List[str]:
     return [c.strip() for c in text.split(",") if c.strip()]
 
 
+def _jobs_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def check_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asynclint",
@@ -49,6 +59,10 @@ def check_parser() -> argparse.ArgumentParser:
     files.add_argument("--respect-gitignore", dest="respect_gitignore", action="store_true", default=True, help="skip files ignored by .gitignore (default)")
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", help="lint files ignored by .gitignore too")
     files.add_argument("--stdin-filename", metavar="NAME", help="the name used for stdin input in reports and for per-file settings")
+    perf = parser.add_argument_group("speed")
+    perf.add_argument("--jobs", "-j", type=_jobs_arg, default=0, metavar="N", help="worker processes (default: all cores)")
+    perf.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    perf.add_argument("--cache-dir", metavar="DIR", help="where the cache lives (default: .asynclint_cache next to the config)")
     cfg = parser.add_argument_group("configuration")
     cfg.add_argument("--config", metavar="FILE", help="use this pyproject.toml or asynclint.toml")
     cfg.add_argument("--isolated", action="store_true", help="ignore every configuration file")
@@ -158,10 +172,13 @@ def check_command(argv: Sequence[str]) -> int:
         paths = [p for p in paths if p != "-"]
     if paths:
         discovery = Discovery(settings, respect_gitignore=args.respect_gitignore, force_exclude=args.force_exclude)
-        files = discovery.files(paths)
+        files = sorted(discovery.files(paths))
         run.errors.extend(discovery.errors)
-        for path in sorted(files):
-            run.file(path)
+        if fixing:
+            for path in files:
+                run.file(path)
+        else:
+            run.many(files, jobs=args.jobs, cache_dir=None if args.no_cache else (args.cache_dir or _default_cache_dir(settings)))
     findings = sorted(run.findings)
     report = Report(findings=findings, files=run.linted, unsafe_fixes=args.unsafe_fixes)
     for name, text in run.sources.items():
@@ -207,6 +224,12 @@ def check_command(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _default_cache_dir(settings: Settings) -> str:
+    from asynclint.runner import CACHE_DIR
+
+    return os.path.join(settings.root, CACHE_DIR)
+
+
 def _print_problems(run: "Run") -> None:
     for warning in run.warnings:
         print(f"asynclint: warning: {warning}", file=sys.stderr)
@@ -229,6 +252,15 @@ class Run:
         self.warnings: List[str] = []
         self.diffs: List[str] = []
         self.sources: dict = {}
+
+    def many(self, paths: List[str], jobs: int, cache_dir: Optional[str]) -> None:
+        from asynclint.runner import Cache, lint_paths
+
+        cache = Cache(cache_dir, self.settings) if cache_dir else None
+        findings, errors = lint_paths(paths, self.settings, jobs=jobs, cache=cache)
+        self.linted.extend(paths)
+        self.findings.extend(findings)
+        self.errors.extend(errors)
 
     def stdin(self, name: str, data: bytes) -> Optional[str]:
         from asynclint.engine import SourceError, decode, lint_bytes
