@@ -576,9 +576,9 @@ class TaskReferenceDiscarded(Rule):
     Checks for tasks whose only reference is dropped: a spawn used as an
     expression statement (also `create_task(...).add_done_callback(cb)` as a
     statement), assigned to `_`, or assigned to a local name that is never
-    read afterwards in the function. ruff's RUF006 covers the common
-    spellings; this rule also follows loops bound from `get_running_loop()`
-    or `new_event_loop()` and tasks dropped in constructors.
+    read afterwards in the function. ruff's RUF006 covers many of the same
+    spellings; asynclint adds a fix that keeps the task, and the related
+    import-time (HNG200) and constructor (HNG201) rules.
 
     A task kept in a set, list, dict or attribute, returned, awaited,
     gathered or passed to a function is not discarded.
