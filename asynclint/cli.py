@@ -390,8 +390,14 @@ def summary(report: Report, fixed: Optional[int] = None) -> str:
 
 def _write(text: str, output_file: Optional[str]) -> None:
     if output_file:
-        with open(output_file, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        directory = os.path.dirname(output_file)
+        try:
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            with open(output_file, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise ConfigError(f"--output-file: cannot write {output_file}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -109,7 +109,7 @@ class Rule:
     def summary(cls) -> str:
         """One-line description: the first sentence of "What it does"."""
         what = " ".join(cls.doc_section("What it does").split())
-        match = re.match(r"(.+?\.)(\s|$)", what)
+        match = re.match(r"(.+?(?<!\.)(?<!\be\.g)(?<!\bi\.e)\.)(?!\.)(\s|$)", what)
         return match.group(1) if match else what
 
     @classmethod

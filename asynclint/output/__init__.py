@@ -53,7 +53,7 @@ def display_path(path: str) -> str:
 
 
 def formats() -> Dict[str, Callable[[Report], str]]:
-    from asynclint.output import json_formats, junit, sarif, text
+    from asynclint.output import html, json_formats, junit, sarif, text
 
     return {
         "full": text.full,
@@ -64,8 +64,9 @@ def formats() -> Dict[str, Callable[[Report], str]]:
         "gitlab": json_formats.gitlab,
         "sarif": sarif.sarif,
         "junit": junit.junit,
+        "html": html.html,
     }
 
 
-FORMAT_NAMES = ("full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit")
+FORMAT_NAMES = ("full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit", "html")
 TEXT_FORMATS = ("full", "concise")
