@@ -72,6 +72,12 @@ def check_parser() -> argparse.ArgumentParser:
     fix.add_argument("--diff", action="store_true", help="print the diff --fix would apply and write nothing (exit 1 when non-empty)")
     fix.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
     fix.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when a fix was applied, even if nothing remains")
+    legacy = parser.add_argument_group("existing code bases")
+    chosen = legacy.add_mutually_exclusive_group()
+    chosen.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE (overrides `baseline` in the config)")
+    chosen.add_argument("--no-baseline", action="store_true", help="ignore the configured baseline")
+    legacy.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
+    legacy.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` comments to every line with a finding and exit")
     out = parser.add_argument_group("output")
     out.add_argument("--output-format", choices=FORMAT_NAMES, default=None, help="report format (default: full)")
     out.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -163,6 +169,9 @@ def check_command(argv: Sequence[str]) -> int:
     args = check_parser().parse_args(argv)
     paths = args.paths or ["."]
     settings = resolve_settings(args, paths)
+    baseline = _load_baseline(args, paths, settings)
+    if args.add_noqa:
+        return _add_noqa(args, paths, settings, baseline)
     fixing = args.fix or args.diff
     run = Run(settings, unsafe=args.unsafe_fixes, fixing=fixing, write=args.fix and not args.diff)
     stdin_fixed: Optional[str] = None
@@ -180,6 +189,11 @@ def check_command(argv: Sequence[str]) -> int:
         else:
             run.many(files, jobs=args.jobs, cache_dir=None if args.no_cache else (args.cache_dir or _default_cache_dir(settings)))
     findings = sorted(run.findings)
+    if args.write_baseline:
+        return _write_baseline(args.write_baseline, args.quiet, paths, run, findings)
+    gone = 0
+    if baseline is not None:
+        findings, gone = _apply_baseline(baseline, paths, run, findings)
     report = Report(findings=findings, files=run.linted, unsafe_fixes=args.unsafe_fixes)
     for name, text in run.sources.items():
         report.set_source(name, text)
@@ -204,6 +218,10 @@ def check_command(argv: Sequence[str]) -> int:
             text += show_fixes(run.fixed)
         if run.findings or run.fixed or not run.errors:
             text += summary(report, len(run.fixed) if fixing else None)
+        if gone:
+            text += _no_longer_message(gone)
+    elif gone and not args.quiet:
+        sys.stderr.write(_no_longer_message(gone))
     if stdin_fixed is not None and args.fix:
         sys.stdout.write(stdin_fixed)  # the fixed source; the report goes to stderr
         sys.stdout.flush()
@@ -222,6 +240,81 @@ def check_command(argv: Sequence[str]) -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _load_baseline(args: argparse.Namespace, paths: Sequence[str], settings: Settings):
+    """The baseline in force (None: none), after checking the flags that go with it."""
+    if args.add_noqa and (args.fix or args.diff or args.write_baseline):
+        raise ConfigError("--add-noqa cannot be combined with --fix, --diff or --write-baseline")
+    if args.add_noqa and "-" in paths:
+        raise ConfigError("--add-noqa writes files: it cannot read stdin")
+    if args.write_baseline and args.diff:
+        raise ConfigError("--write-baseline cannot be combined with --diff")
+    if args.write_baseline:
+        return None  # every current finding is recorded
+    from asynclint.baseline import Baseline, configured_path
+
+    path = configured_path(args.baseline, args.no_baseline, settings)
+    return Baseline.load(path) if path else None
+
+
+def _apply_baseline(baseline, paths: Sequence[str], run: "Run", findings: List) -> tuple:
+    """(findings not in the baseline, baselined findings that no longer occur)."""
+    from asynclint.baseline import Coverage
+
+    matcher = baseline.matcher(run.sources.get)
+    findings = matcher.new_findings(findings)
+    return findings, matcher.no_longer_found(Coverage(baseline.base_dir, run.linted, paths, run.settings))
+
+
+def _no_longer_message(count: int) -> str:
+    from asynclint.baseline import no_longer_message
+
+    return no_longer_message(count)
+
+
+def _write_baseline(path: str, quiet: bool, paths: Sequence[str], run: "Run", findings: List) -> int:
+    from asynclint.baseline import NEVER_BASELINED, write
+
+    _print_problems(run)
+    if run.errors:
+        print("asynclint: error: baseline not written: some files could not be linted", file=sys.stderr)
+        return EXIT_ERROR
+    written = write(path, findings, run.linted, paths, run.settings, run.sources.get)
+    if written.warning:
+        print(f"asynclint: warning: {written.warning}", file=sys.stderr)
+    for f in findings:
+        if f.code in NEVER_BASELINED:
+            print(f"asynclint: warning: not recorded in a baseline: {f.path}:{f.row}:{f.col}: {f.code} {f.message}", file=sys.stderr)
+    if not quiet:
+        total = written.baseline.total - written.kept
+        kept = f" (and kept {written.kept} for files not linted)" if written.kept else ""
+        print(f"Recorded {total} finding{'s' if total != 1 else ''} in {path}{kept}.", file=sys.stderr)
+    return EXIT_ERROR if any(f.code == "HNG002" for f in findings) else EXIT_OK
+
+
+def _add_noqa(args: argparse.Namespace, paths: Sequence[str], settings: Settings, baseline) -> int:
+    from asynclint.add_noqa import add_noqa_paths, added_message
+    from asynclint.discovery import Discovery
+
+    discovery = Discovery(settings, respect_gitignore=args.respect_gitignore, force_exclude=args.force_exclude)
+    files = sorted(discovery.files(paths))
+    keep = None
+    if baseline is not None:
+        matcher = baseline.matcher()
+
+        def keep(path: str, text: str, found: List) -> List:
+            matcher.prints.set_text(path, text)
+            return matcher.new_findings(found)
+
+    outcome = add_noqa_paths(files, settings, keep)
+    if not args.quiet:
+        sys.stderr.write(added_message(outcome.added))
+    for warning in outcome.warnings:
+        print(f"asynclint: warning: {warning}", file=sys.stderr)
+    for error in discovery.errors + outcome.errors:
+        print(f"asynclint: error: {error}", file=sys.stderr)
+    return EXIT_ERROR if discovery.errors or outcome.errors else EXIT_OK
 
 
 def _default_cache_dir(settings: Settings) -> str:

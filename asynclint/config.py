@@ -98,6 +98,12 @@ def _qualified_names(key: str, value: Any) -> List[str]:
     return names
 
 
+def _baseline(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"`{key}` must be the path of a baseline file (e.g. 'asynclint-baseline.json'), got {value!r}")
+    return value
+
+
 OPTIONS = [
     Option("select", "list[str]", ["ALL"], "Rule codes or prefixes to enable (`ALL`, `HNG1`, `HNG100`).", _codes),
     Option("ignore", "list[str]", [], "Rule codes or prefixes to disable.", _codes),
@@ -126,6 +132,13 @@ OPTIONS = [
         "Extra qualified names (`pkg.mod.func`) that HNG110 treats as blocking.",
         _qualified_names,
     ),
+    Option(
+        "baseline",
+        "str",
+        None,
+        "Baseline file (relative to the config file) of accepted findings, written by `--write-baseline FILE`: only findings not recorded in it are reported. `--baseline FILE` overrides it, `--no-baseline` ignores it; a missing or unreadable file is an error. See [baseline.md](baseline.md).",
+        _baseline,
+    ),
 ]
 OPTION_BY_KEY = {o.name: o for o in OPTIONS}
 
@@ -151,6 +164,8 @@ class Settings:
     target_version: Tuple[int, int] = (3, 9)
     fix_timeout: float = 30
     extend_blocking_calls: Tuple[str, ...] = ()
+    # not in key(): it filters the report, it does not change any file's findings
+    baseline: Optional[str] = None
     root: str = "."
     config_path: Optional[str] = None
     _cache: Dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
