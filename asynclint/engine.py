@@ -150,17 +150,24 @@ def run_rules(
     except RecursionError:
         return [syntax_finding(path, SourceError("too deeply nested to analyse"))]
     failed: Dict[str, Finding] = {}
+    too_deep: Dict[str, Finding] = {}
     for node, node_rules in dispatch:
         for rule in node_rules:
-            if rule.code in failed:
+            if rule.code in failed or rule.code in too_deep:
                 continue
             try:
                 rule.check(node, ctx)
+            except RecursionError:  # deeply nested code, not a rule bug: HNG001
+                row = getattr(node, "lineno", 1)
+                col = ctx.column(row, getattr(node, "col_offset", 0))
+                too_deep[rule.code] = syntax_finding(path, SourceError("too deeply nested to analyse", row, col))
             except Exception as exc:  # a rule bug must not hide the others' findings
                 failed[rule.code] = _internal_error(path, rule, node, exc)
-    findings = [f for f in ctx.findings if f.code not in failed]
+    findings = [f for f in ctx.findings if f.code not in failed and f.code not in too_deep]
     if InternalErrorRule.code in codes:
         findings.extend(failed.values())
+    if too_deep and SyntaxErrorRule.code in codes:
+        findings.append(min(too_deep.values()))
     return findings
 
 

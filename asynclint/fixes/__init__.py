@@ -153,8 +153,16 @@ def apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> F
 
     Findings whose fix cannot be planned are left alone. Two findings whose
     fixes target the same node: the first is applied, the rest wait for the
-    next pass. Returns the original text when the result would not parse.
+    next pass. Returns the original text when the result would not parse, or
+    when the code is too deeply nested for libcst's recursive visitors.
     """
+    try:
+        return _apply_fixes(text, findings, settings)
+    except RecursionError:
+        return FixResult(text, [])
+
+
+def _apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> FixResult:
     table = fixers()
     todo = [f for f in findings if f.code in table and f.fix and table[f.code].available(settings)]
     if not todo:
