@@ -139,5 +139,7 @@ class Discovery:
                 if is_dir:
                     subdirs.append((path, dir_chain + [absolute]))
                 elif entry.name.endswith(SUFFIXES):
+                    if not entry.is_file() and os.path.exists(path):
+                        continue  # a FIFO, socket or device: reading it could block forever
                     yield path
             stack.extend(reversed(subdirs))
