@@ -111,6 +111,15 @@ def decode(data: bytes) -> str:
     return text
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(text: str) -> List[str]:
+    """The lines as Python numbers them (ends kept): only ``\\n``, ``\\r\\n`` and
+    ``\\r`` end a line, unlike ``str.splitlines`` (form feed, ``\\x85``, U+2028...)."""
+    return _LINE.findall(text)
+
+
 def parse(text: str, path: str) -> ast.Module:
     try:
         return ast.parse(text, filename=path)
@@ -193,7 +202,7 @@ def lint_text(text: str, path: str, settings: Settings, needed: Optional[bool] =
     codes = settings.codes_for(path)
     if not codes:
         return []
-    lines = text.splitlines(keepends=True)
+    lines = source_lines(text)
     try:
         tree = parse(text, path)
     except SourceError as error:

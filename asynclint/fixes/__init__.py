@@ -265,8 +265,10 @@ def _insert_module_statements(module: cst.Module, statements: List[str]) -> cst.
 # -- edits, for reports -------------------------------------------------------
 def text_edits(old: str, new: str) -> List[dict]:
     """The change from ``old`` to ``new`` as ruff-style edits (1-based rows and columns)."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
+    from asynclint.engine import source_lines
+
+    old_lines = source_lines(old)
+    new_lines = source_lines(new)
     edits = []
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
