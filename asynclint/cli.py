@@ -17,7 +17,7 @@ from asynclint.config import (
     load_settings,
     with_overrides,
 )
-from asynclint.output import FORMAT_NAMES, TEXT_FORMATS, Report, formats
+from asynclint.output import FORMAT_NAMES, TEXT_FORMATS, Report, renderer
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -212,7 +212,7 @@ def check_command(argv: Sequence[str]) -> int:
         return EXIT_FINDINGS if diff else EXIT_OK
     from asynclint.output.text import statistics
 
-    text = statistics(report) if args.statistics else formats()[fmt](report)
+    text = statistics(report) if args.statistics else renderer(fmt)(report)
     if fmt in TEXT_FORMATS and not args.quiet and not args.statistics:
         if args.show_fixes and run.fixed:
             text += show_fixes(run.fixed)

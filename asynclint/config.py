@@ -9,12 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-import pathspec
 
 DEFAULT_EXCLUDES = [
     ".git",
@@ -203,6 +197,8 @@ class Settings:
         for glob, globbed in self.per_file_ignores:
             spec = self._cache.get(("pfi", glob))
             if spec is None:
+                import pathspec
+
                 spec = pathspec.PathSpec.from_lines("gitwildmatch", [glob])
                 self._cache[("pfi", glob)] = spec
             if spec.match_file(rel) or spec.match_file(os.path.basename(path)):
@@ -259,6 +255,10 @@ def find_config(start: Path) -> Optional[Path]:
 
 
 def _read_toml(path: Path) -> Dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)

@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
-
-import pathspec
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from asynclint.config import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pathspec
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+class Excludes:
+    """Gitignore-style exclude patterns; plain names and name globs (the
+    defaults) are matched without building a PathSpec."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        names: List[str] = []
+        globs: List[str] = []
+        rest: List[str] = []
+        for pattern in patterns:
+            bare = pattern.rstrip("/")
+            if not bare or "/" in bare or bare.startswith("!") or "**" in bare:
+                rest.append(pattern)
+            elif _GLOB_CHARS.search(bare):
+                globs.append(fnmatch.translate(bare))
+            else:
+                names.append(bare)
+        self.names = frozenset(names)
+        self.globs = re.compile("|".join(globs)) if globs else None
+        self.spec = None
+        if rest:
+            import pathspec
+
+            self.spec = pathspec.PathSpec.from_lines("gitwildmatch", rest)
+
+    def match(self, name: str, candidates: Sequence[str]) -> bool:
+        if name in self.names or (self.globs is not None and self.globs.match(name)):
+            return True
+        return self.spec is not None and any(self.spec.match_file(c) for c in candidates)
 
 SUFFIXES = (".py", ".pyi")
 
@@ -19,10 +54,8 @@ class Discovery:
         self.respect_gitignore = respect_gitignore
         self.force_exclude = force_exclude
         self.root = os.path.abspath(settings.root)
-        self.exclude = pathspec.PathSpec.from_lines(
-            "gitwildmatch", [*settings.exclude, *settings.extend_exclude]
-        )
-        self._gitignores: Dict[str, Optional[pathspec.PathSpec]] = {}
+        self.exclude = Excludes([*settings.exclude, *settings.extend_exclude])
+        self._gitignores: Dict[str, Optional["pathspec.PathSpec"]] = {}
         self.errors: List[str] = []
 
     # -- exclusion -----------------------------------------------------
@@ -30,18 +63,34 @@ class Discovery:
         """Matches an exclude pattern, relative to the config root or by its own name."""
         absolute = os.path.abspath(path)
         name = os.path.basename(absolute)
+        if self.exclude.spec is None:
+            return self.exclude.match(name, ())
         suffix = "/" if is_dir else ""
         candidates = [name + suffix]
         rel = os.path.relpath(absolute, self.root)
         if not rel.startswith(".."):
             candidates.append(rel.replace(os.sep, "/") + suffix)
-        return any(self.exclude.match_file(c) for c in candidates)
+        return self.exclude.match(name, candidates)
 
-    def _gitignore(self, directory: str) -> Optional[pathspec.PathSpec]:
+    def _excluded_anywhere(self, path: str) -> bool:
+        """A file named explicitly: excluded itself or through any folder above it."""
+        absolute = os.path.abspath(path)
+        rel = os.path.relpath(absolute, self.root)
+        parts = rel.split(os.sep) if not rel.startswith("..") else [os.path.basename(absolute)]
+        current = self.root if not rel.startswith("..") else os.path.dirname(absolute)
+        for index, part in enumerate(parts):
+            current = os.path.join(current, part)
+            if self.excluded(current, is_dir=index < len(parts) - 1):
+                return True
+        return False
+
+    def _gitignore(self, directory: str) -> Optional["pathspec.PathSpec"]:
         if directory not in self._gitignores:
             spec = None
             candidate = os.path.join(directory, ".gitignore")
             if os.path.isfile(candidate):
+                import pathspec
+
                 try:
                     with open(candidate, encoding="utf-8", errors="replace") as handle:
                         spec = pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
@@ -95,7 +144,7 @@ class Discovery:
                         out.append(path)
             elif os.path.exists(given):
                 if self.force_exclude and (
-                    self.excluded(given, False)
+                    self._excluded_anywhere(given)
                     or self.ignored(os.path.abspath(given), False, self._chain_for(os.path.dirname(os.path.abspath(given))))
                 ):
                     continue

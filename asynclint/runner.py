@@ -15,7 +15,6 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -194,6 +193,8 @@ def lint_paths(
     else:
         size = max(4, min(64, len(todo) // (jobs * 8) or 1))
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(
             max_workers=jobs, mp_context=_pool_context(), initializer=_init_worker, initargs=(settings, prefilter)
         ) as pool:

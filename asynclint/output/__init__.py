@@ -52,20 +52,25 @@ def display_path(path: str) -> str:
     return os.path.normpath(path)
 
 
-def formats() -> Dict[str, Callable[[Report], str]]:
-    from asynclint.output import html, json_formats, junit, sarif, text
+_RENDERERS = {
+    "full": ("text", "full"),
+    "concise": ("text", "concise"),
+    "json": ("json_formats", "json_array"),
+    "json-lines": ("json_formats", "json_lines"),
+    "github": ("text", "github"),
+    "gitlab": ("json_formats", "gitlab"),
+    "sarif": ("sarif", "sarif"),
+    "junit": ("junit", "junit"),
+    "html": ("html", "html"),
+}
 
-    return {
-        "full": text.full,
-        "concise": text.concise,
-        "json": json_formats.json_array,
-        "json-lines": json_formats.json_lines,
-        "github": text.github,
-        "gitlab": json_formats.gitlab,
-        "sarif": sarif.sarif,
-        "junit": junit.junit,
-        "html": html.html,
-    }
+
+def renderer(name: str) -> Callable[[Report], str]:
+    """The function that renders format ``name`` (only its module is imported)."""
+    import importlib
+
+    module, function = _RENDERERS[name]
+    return getattr(importlib.import_module(f"asynclint.output.{module}"), function)
 
 
 FORMAT_NAMES = ("full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit", "html")
