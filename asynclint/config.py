@@ -16,8 +16,6 @@ DEFAULT_EXCLUDES = [
     ".svn",
     ".venv",
     "venv",
-    ".env",
-    "env",
     "__pycache__",
     "build",
     "dist",
