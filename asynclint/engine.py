@@ -6,6 +6,7 @@ import ast
 import io
 import re
 import tokenize
+import warnings
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
 
 from asynclint import noqa
@@ -122,7 +123,9 @@ def source_lines(text: str) -> List[str]:
 
 def parse(text: str, path: str) -> ast.Module:
     try:
-        return ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the code's SyntaxWarnings are not asynclint's output
+            return ast.parse(text, filename=path)
     except SyntaxError as exc:
         detail = exc.msg or "invalid syntax"
         raise SourceError(detail, exc.lineno or 1, exc.offset or 1) from None

@@ -217,8 +217,12 @@ def _apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> 
 
 
 def parses(text: str) -> bool:
+    import warnings
+
     try:
-        ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
