@@ -16,8 +16,11 @@ edits elsewhere in the file keep it matched. The fingerprint hashes
   comments and all whitespace removed.
 
 Identical findings in one scope share a key and are counted: with a count of
-2, a third identical finding is reported. Entries that no longer match any
-finding in the files linted are counted as fixed, so the baseline can shrink.
+2, a third identical finding is reported. A finding whose line was edited
+(its fingerprint changed) still matches an entry of the same file, rule and
+scope that nothing else matched: the number of such findings in that scope
+did not grow. Entries that no longer match any finding in the files linted
+are counted as fixed, so the baseline can shrink.
 
 The file is JSON with a ``version`` and entries sorted by path, code and
 fingerprint, one entry per line, so that it diffs well in review.
@@ -272,20 +275,43 @@ class Matcher:
         self.baseline = baseline
         self.prints = prints
         self.remaining: Counter = Counter(baseline.counts)
+        self.by_scope: Dict[Tuple[str, str, str], List[Key]] = {}
+        for key in sorted(baseline.counts):
+            scope = baseline.scopes.get(key)
+            if scope is not None:
+                self.by_scope.setdefault((key[0], key[1], scope), []).append(key)
 
     def new_findings(self, findings: Iterable[Finding]) -> List[Finding]:
-        """The findings not recorded in the baseline (in the order given)."""
-        kept = []
+        """The findings not recorded in the baseline (in the order given).
+
+        First every finding is matched by its exact key. Then a finding still
+        unmatched takes an entry still unmatched of the same file, rule and
+        scope: the recorded line was edited (e.g. a fix on the same line
+        changed it), and the number of such findings in that scope did not grow.
+        """
+        order: List[Tuple[Finding, Optional[Tuple[Key, str]]]] = []
         for finding in findings:
             if finding.code in NEVER_BASELINED:
-                kept.append(finding)
+                order.append((finding, None))
                 continue
-            key, _ = self.prints.key(finding)
+            key, scope = self.prints.key(finding)
             if self.remaining[key] > 0:
                 self.remaining[key] -= 1
             else:
-                kept.append(finding)
+                order.append((finding, (key, scope)))
+        kept = []
+        for finding, keyed in order:
+            if keyed is not None and self._take_edited(*keyed):
+                continue
+            kept.append(finding)
         return kept
+
+    def _take_edited(self, key: Key, scope: str) -> bool:
+        for other in self.by_scope.get((key[0], key[1], scope), ()):
+            if self.remaining[other] > 0:
+                self.remaining[other] -= 1
+                return True
+        return False
 
     def no_longer_found(self, coverage: "Coverage") -> int:
         """How many recorded findings in the files this run covered did not occur."""
