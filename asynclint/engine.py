@@ -98,12 +98,14 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        row = data.count(b"\n", 0, exc.start) + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        ends = [m.end() for m in re.finditer(rb"\r\n|\r|\n", data[: exc.start])]
+        line_start = ends[-1] if ends else 0
+        # the column counts characters, as for every other finding
+        prefix = data[line_start : exc.start].decode(encoding, "replace").lstrip("\ufeff")
         raise SourceError(
             f"cannot decode as {encoding}: invalid byte {data[exc.start:exc.start + 1]!r}",
-            row,
-            exc.start - line_start + 1,
+            len(ends) + 1,
+            len(prefix) + 1,
         ) from None
     except LookupError:
         raise SourceError(f"unknown encoding {encoding!r}") from None
@@ -128,7 +130,12 @@ def parse(text: str, path: str) -> ast.Module:
             return ast.parse(text, filename=path)
     except SyntaxError as exc:
         detail = exc.msg or "invalid syntax"
-        raise SourceError(detail, exc.lineno or 1, exc.offset or 1) from None
+        # Python may point past the end (EOF) or give an offset within the
+        # logical line: keep the position inside the file
+        lines = source_lines(text)
+        row = min(max(exc.lineno or 1, 1), max(len(lines), 1))
+        width = len(lines[row - 1].rstrip("\r\n")) if lines else 0
+        raise SourceError(detail, row, min(max(exc.offset or 1, 1), width + 1)) from None
     except (ValueError, TypeError) as exc:  # NUL bytes on older Pythons
         raise SourceError(str(exc)) from None
     except (RecursionError, MemoryError):
