@@ -10,6 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The tests start many short asynclint, flake8 and pylint processes: let them
+# keep compiled bytecode, as a normal install does, instead of recompiling.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 
 class Result:
     def __init__(self, proc: subprocess.CompletedProcess) -> None:
