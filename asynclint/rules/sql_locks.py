@@ -194,11 +194,16 @@ class RowLockWithoutNowait(Rule):
         "Add `NOWAIT` (callers must then handle LockNotAvailableError, SQLSTATE 55P03)"
     )
     nodes = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
-    needles = (
-        b"select",
-        b"SELECT",
-        b"Select",
-        b"with_for_update",
+    # a clause needs SELECT, and FOR followed by UPDATE/SHARE/NO KEY/KEY with
+    # only what may separate them in source between (whitespace, quotes and
+    # string prefixes, `+`, parentheses, SQL comments); both ORM calls
+    # contain "for_update"
+    needles = (re.compile(rb"(?i:select)"), b"for_update")
+    requires = (
+        re.compile(
+            rb"(?is:for(?:[\s'\"+\\()]|[rbfu]{1,3}['\"]|--[^\n]*|/\*.*?\*/)*(?:update|share|no|key))"
+            rb"|for_update"
+        ),
     )
 
     def check(self, node: ast.AST, ctx: FileContext) -> None:
@@ -231,6 +236,7 @@ class RowLockWithoutNowait(Rule):
                 _MethodSpan(node),
                 f"`.{func.attr}()` waits without limit for a row another transaction "
                 "holds; pass `nowait=True` (or `skip_locked=True`), or set `lock_timeout`",
+                fix_target=node,  # the fix edits the whole call
             )
             return
         # SQLAlchemy Session.get(Model, pk, with_for_update=True) / refresh(obj, ...)
@@ -257,6 +263,7 @@ class RowLockWithoutNowait(Rule):
             kw,
             "`with_for_update=` locks the row and waits without limit for another "
             "transaction; pass `{'nowait': True}` (or `skip_locked`), or set `lock_timeout`",
+            fix_target=node,
         )
 
 
