@@ -194,16 +194,11 @@ class RowLockWithoutNowait(Rule):
         "Add `NOWAIT` (callers must then handle LockNotAvailableError, SQLSTATE 55P03)"
     )
     nodes = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)
-    # a clause needs SELECT, and FOR followed by UPDATE/SHARE/NO KEY/KEY with
-    # only what may separate them in source between (whitespace, quotes and
-    # string prefixes, `+`, parentheses, SQL comments); both ORM calls
-    # contain "for_update"
-    needles = (re.compile(rb"(?i:select)"), b"for_update")
-    requires = (
-        re.compile(
-            rb"(?is:for(?:[\s'\"+\\()]|[rbfu]{1,3}['\"]|--[^\n]*|/\*.*?\*/)*(?:update|share|no|key))"
-            rb"|for_update"
-        ),
+    needles = (
+        b"select",
+        b"SELECT",
+        b"Select",
+        b"with_for_update",
     )
 
     def check(self, node: ast.AST, ctx: FileContext) -> None:
