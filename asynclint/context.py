@@ -382,42 +382,48 @@ def _assignments(node: ast.AST) -> Iterator[Tuple[ast.AST, ast.AST]]:
                 yield item.optional_vars, item.context_expr
 
 
+# Singleton leaves that carry no information for the rules: not walked.
+_SKIP = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
+_SCOPE_OPENERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
 def prepare(ctx: FileContext, buckets: Dict[type, list]) -> List[Tuple[ast.AST, list]]:
     """The one walk: parents, scopes, imports; returns (node, rules) to dispatch.
 
-    ``buckets`` maps a node type to the rules that asked for it.
+    ``buckets`` maps a node type to the rules that asked for it. Nodes are
+    dispatched in source (pre-)order.
     """
     dispatch: List[Tuple[ast.AST, list]] = []
     tree = ctx.tree
     tree._al_parent = None  # type: ignore[attr-defined]
     tree._al_scope = tree  # type: ignore[attr-defined]
-    stack: List[Tuple[ast.AST, ast.AST, ast.AST]] = [
-        (child, tree, tree) for child in reversed(tree.body)
-    ]
+    stack: List[Tuple[ast.AST, ast.AST, ast.AST]] = [(child, tree, tree) for child in reversed(tree.body)]
     imports = (ast.Import, ast.ImportFrom)
     get = buckets.get
+    AST = ast.AST
+    skip = _SKIP
+    openers = _SCOPE_OPENERS
+    push = stack.append
+    pop = stack.pop
     while stack:
-        node, node_parent, scope = stack.pop()
+        node, node_parent, scope = pop()
         node._al_parent = node_parent  # type: ignore[attr-defined]
         node._al_scope = scope  # type: ignore[attr-defined]
-        rules = get(type(node))
+        rules = get(node.__class__)
         if rules:
             dispatch.append((node, rules))
         if isinstance(node, imports):
             ctx.add_import(node)
             continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            inner_fields = ("body",)
-        else:
-            inner_fields = ()
-        children = []
-        for field_name, value in ast.iter_fields(node):
-            child_scope = node if field_name in inner_fields else scope
-            if isinstance(value, ast.AST):
-                children.append((value, node, child_scope))
-            elif isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        children.append((item, node, child_scope))
-        stack.extend(reversed(children))
+        opens = isinstance(node, openers)
+        # push children in reverse so they pop in source order
+        for name in reversed(node._fields):
+            value = getattr(node, name, None)
+            child_scope = node if opens and name == "body" else scope
+            if value.__class__ is list:
+                for item in reversed(value):
+                    if isinstance(item, AST) and not isinstance(item, skip):
+                        push((item, node, child_scope))
+            elif isinstance(value, AST) and not isinstance(value, skip):
+                push((value, node, child_scope))
     return dispatch

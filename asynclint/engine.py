@@ -7,7 +7,7 @@ import io
 import re
 import tokenize
 import warnings
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 from asynclint import noqa
 from asynclint.config import Settings
@@ -41,42 +41,65 @@ def rule_instances(codes: Iterable[str]) -> List[Rule]:
     return out
 
 
-class Prefilter:
-    """A byte-level test: can any of the selected rules report in this file?
+Needle = Union[bytes, "re.Pattern[bytes]"]
 
-    Built from the selected rules' own needles (any of ``needles`` and all
-    of ``requires``). Files that cannot matter are never decoded or parsed.
+
+class Prefilter:
+    """A byte-level test: which of the selected rules could report in this file?
+
+    Built from the selected rules' own needles: any of ``needles`` (byte
+    strings or compiled byte patterns) and all of ``requires`` (a byte
+    string, or a tuple of which one must occur). Files that no rule could
+    report in are never decoded or parsed, and a file is walked only for the
+    rules whose needles it contains.
     """
 
     def __init__(self, codes: Iterable[str], settings: Settings) -> None:
-        self.always = False
-        self.rules: List[Tuple["re.Pattern[bytes]", Tuple[bytes, ...]]] = []
-        every: List[bytes] = []
+        self.always: List[str] = []
+        self.rules: List[Tuple[str, "re.Pattern[bytes]", tuple]] = []
+        every: List[Needle] = []
         for code in sorted(codes):
             cls = all_rules().get(code)
             if cls is None or not cls.nodes:
                 continue
             needles = cls.needles_for(settings)
             if not needles:
-                self.always = True
-                return
+                self.always.append(code)
+                continue
             every.extend(needles)
-            self.rules.append((_alternation(needles), tuple(cls.requires)))
+            self.rules.append((code, _alternation(needles), tuple(cls.requires)))
         self.any = _alternation(every) if every else None
 
+    def matching(self, data: bytes) -> FrozenSet[str]:
+        """The codes whose needles occur in ``data``."""
+        found = list(self.always)
+        if self.any is not None and self.any.search(data) is not None:
+            for code, pattern, requires in self.rules:
+                if all(_occurs(req, data) for req in requires) and pattern.search(data) is not None:
+                    found.append(code)
+        return frozenset(found)
+
     def __call__(self, data: bytes) -> bool:
-        if self.always:
-            return True
-        if self.any is None or self.any.search(data) is None:
-            return False
-        return any(
-            all(req in data for req in requires) and pattern.search(data) is not None
-            for pattern, requires in self.rules
-        )
+        return bool(self.matching(data))
 
 
-def _alternation(needles: Iterable[bytes]) -> "re.Pattern[bytes]":
-    return re.compile(b"|".join(re.escape(n) for n in sorted(set(needles), key=lambda n: (-len(n), n))))
+def _occurs(required: Union[Needle, Tuple[Needle, ...]], data: bytes) -> bool:
+    if isinstance(required, tuple):
+        return any(_occurs(r, data) for r in required)
+    if isinstance(required, bytes):
+        return required in data
+    return required.search(data) is not None
+
+
+def _alternation(needles: Iterable[Needle]) -> "re.Pattern[bytes]":
+    parts = []
+    for needle in sorted(set(needles), key=lambda n: (isinstance(n, bytes), -len(_source(n)), _source(n))):
+        parts.append(re.escape(needle) if isinstance(needle, bytes) else b"(?:" + needle.pattern + b")")
+    return re.compile(b"|".join(parts))
+
+
+def _source(needle: Needle) -> bytes:
+    return needle if isinstance(needle, bytes) else needle.pattern
 
 
 _PREFILTERS: Dict[Tuple[FrozenSet[str], str], Prefilter] = {}
@@ -206,13 +229,26 @@ def _internal_error(path: str, rule: Rule, node: ast.AST, exc: Exception) -> Fin
     )
 
 
-def lint_text(text: str, path: str, settings: Settings, needed: Optional[bool] = None) -> List[Finding]:
-    """Findings for decoded source. ``needed``: whether the prefilter matched
-    (None: compute it); HNG001 is reported only for files a rule needed."""
+TOOL_CODES = frozenset({SyntaxErrorRule.code, InternalErrorRule.code})
+
+
+def lint_text(
+    text: str,
+    path: str,
+    settings: Settings,
+    needed: Optional[bool] = None,
+    rule_codes: Optional[FrozenSet[str]] = None,
+) -> List[Finding]:
+    """Findings for decoded source.
+
+    ``needed``: whether the prefilter matched (None: compute it); HNG001 is
+    reported only for files a rule needed. ``rule_codes``: run only these
+    rules (those whose needles the file contains); None runs every selected one.
+    """
     codes = settings.codes_for(path)
     if not codes:
         return []
-    lines = source_lines(text)
+    lines = text.splitlines(keepends=True)
     try:
         tree = parse(text, path)
     except SourceError as error:
@@ -220,7 +256,8 @@ def lint_text(text: str, path: str, settings: Settings, needed: Optional[bool] =
             needed = prefilter_for(codes, settings)(text.encode("utf-8", "surrogatepass"))
         findings = [syntax_finding(path, error)] if SyntaxErrorRule.code in codes and needed else []
     else:
-        findings = run_rules(tree, lines, path, settings, codes)
+        run = codes if rule_codes is None else codes & (rule_codes | TOOL_CODES)
+        findings = run_rules(tree, lines, path, settings, run)
     return sorted(noqa.filter_findings(findings, lines, text))
 
 
@@ -228,13 +265,15 @@ def lint_bytes(data: bytes, path: str, settings: Settings, prefilter: bool = Tru
     """All findings for one file's content, suppressions applied, sorted.
 
     With ``prefilter`` (the default) a file in which no selected rule can
-    report is not parsed at all; without it every file is parsed (the
-    findings are the same: a test holds the two side by side).
+    report is not parsed at all, and only the rules whose needles occur run;
+    without it every file is parsed by every rule (the findings are the
+    same: a test holds the two side by side).
     """
     codes = settings.codes_for(path)
     if not codes:
         return []
-    needed = prefilter_for(codes, settings)(data)
+    matched = prefilter_for(codes, settings).matching(data)
+    needed = bool(matched)
     if prefilter and not needed:
         return []
     try:
@@ -243,7 +282,7 @@ def lint_bytes(data: bytes, path: str, settings: Settings, prefilter: bool = Tru
         if SyntaxErrorRule.code in codes and needed:
             return [syntax_finding(path, error)]
         return []
-    return lint_text(text, path, settings, needed=needed)
+    return lint_text(text, path, settings, needed=needed, rule_codes=matched if prefilter else None)
 
 
 def lint_file(path: str, settings: Settings, prefilter: bool = True) -> Tuple[List[Finding], Optional[str]]:

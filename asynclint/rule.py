@@ -12,7 +12,7 @@ import ast
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Optional, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from asynclint.context import FileContext
@@ -75,15 +75,17 @@ class Rule:
     fix: ClassVar[Optional[str]] = None
     fix_message: ClassVar[str] = ""
     nodes: ClassVar[Tuple[type, ...]] = ()
-    needles: ClassVar[Tuple[bytes, ...]] = ()
-    # byte strings that must ALL occur for the rule to report (e.g. b"async")
-    requires: ClassVar[Tuple[bytes, ...]] = ()
+    # any one must occur: byte strings, or compiled byte patterns
+    needles: ClassVar[Tuple[Any, ...]] = ()
+    # each must occur (e.g. b"async"); an entry may be a pattern, or a tuple
+    # of which any one must occur
+    requires: ClassVar[Tuple[Any, ...]] = ()
 
     def check(self, node: ast.AST, ctx: "FileContext") -> None:  # pragma: no cover
         raise NotImplementedError
 
     @classmethod
-    def needles_for(cls, settings) -> Tuple[bytes, ...]:
+    def needles_for(cls, settings) -> Tuple[Any, ...]:
         """The prefilter's needles under these settings (configurable rules add some)."""
         return cls.needles
 

@@ -230,10 +230,22 @@ def test_documentation_examples() -> None:
 
 
 def test_needles_cover_every_reported_file() -> None:
-    rule = get_rule("HNG400")
-    for source in (LOCKING_FUNCTION, "Session().query(A).with_for_update()\n", "A.objects.select_for_update()\n"):
-        assert rows(source)
-        assert any(needle in source.encode() for needle in rule.needles)
+    from asynclint.config import Settings
+    from asynclint.engine import Prefilter
+
+    prefilter = Prefilter(["HNG400"], Settings())
+    sources = (
+        LOCKING_FUNCTION,
+        "Session().query(A).with_for_update()\n",
+        "A.objects.select_for_update()\n",
+        "q = ('SELECT a FROM t '\n     'FOR ' \"NO KEY \" r'UPDATE')\n",
+        "q = 'SELECT a FROM t FOR /* keep */ SHARE'\n",
+        "q = 'SELECT a FROM t FOR -- why\\n UPDATE'\n",
+    )
+    for source in sources:
+        assert rows(source), source
+        assert prefilter.matching(source.encode()) == {"HNG400"}, source
+    assert not prefilter.matching(b"# select the information for updates\n")
 
 
 def test_mysql_modules_are_bounded_by_innodb_lock_wait_timeout() -> None:

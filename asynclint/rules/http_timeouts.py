@@ -223,6 +223,8 @@ class TimeoutDisabled(Rule):
     fix_message = ""
     nodes = (ast.Call,)
     needles = (b"aiohttp", b"httpx", b"asyncpg", b"asyncio")
+    # switched off by a literal None, or an aiohttp ClientTimeout of zeros
+    requires = ((b"None", b"ClientTimeout"),)
 
     aiohttp_timeout_message = (
         "`aiohttp.ClientTimeout` with every field None or 0 sets no timeout at all; "

@@ -13,6 +13,7 @@ Shared vocabulary:
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from asynclint.astutil import is_constant_true, iter_scope, method_call
@@ -538,7 +539,9 @@ class CancellationSwallowed(Rule):
         "`Exception` instead, or catch the cancellation and re-raise it"
     )
     nodes = (ast.ExceptHandler, ast.With)
-    needles = (b"except", b"suppress")
+    # a bare `except:`, or one of the names that catch cancellation (also
+    # what `contextlib.suppress(...)` must be given to swallow it)
+    needles = (b"BaseException", b"CancelledError", re.compile(rb"except\s*:"))
     requires = (b"async",)
 
     def check(self, node: ast.AST, ctx: FileContext) -> None:
