@@ -76,6 +76,27 @@ def scope_of(node: ast.AST) -> ast.AST:
     return getattr(node, "_al_scope")
 
 
+# Singleton leaves (contexts, operators) carry no information for the rules
+# and are not walked.
+_SCOPE_OPENERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_OPENER_CLASSES = frozenset(_SCOPE_OPENERS)
+# Fields that never hold a node (names, flags, numbers, a Constant's value).
+_SCALAR_FIELDS = frozenset(
+    {"id", "attr", "name", "asname", "module", "level", "arg", "kind", "type_comment",
+     "conversion", "is_async", "simple", "tag", "ctx", "op", "ops"}
+)
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> Tuple[str, ...]:
+    """The fields of a node class that may hold child nodes, last first."""
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        names = [] if cls is ast.Constant else [f for f in cls._fields if f not in _SCALAR_FIELDS]  # type: ignore[attr-defined]
+        fields = _CHILD_FIELDS[cls] = tuple(reversed(names))
+    return fields
+
+
 def iter_scope(root: ast.AST) -> Iterator[ast.AST]:
     """Every node under ``root`` that belongs to ``root``'s own scope.
 
@@ -89,20 +110,33 @@ def iter_scope(root: ast.AST) -> Iterator[ast.AST]:
         stack = [root.body]
     else:
         stack = [root]
+    AST = ast.AST
+    push = stack.append
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            children: List[ast.AST] = [*node.decorator_list, *node.args.defaults]
-            children += [d for d in node.args.kw_defaults if d is not None]
-        elif isinstance(node, ast.Lambda):
-            children = [*node.args.defaults]
-            children += [d for d in node.args.kw_defaults if d is not None]
-        elif isinstance(node, ast.ClassDef):
-            children = [*node.decorator_list, *node.bases, *node.keywords]
-        else:
-            children = list(ast.iter_child_nodes(node))
-        stack.extend(reversed(children))
+        cls = node.__class__
+        if cls in _OPENER_CLASSES:
+            if cls is ast.ClassDef:
+                children: List[ast.AST] = [*node.decorator_list, *node.bases, *node.keywords]  # type: ignore[attr-defined]
+            else:
+                children = [*getattr(node, "decorator_list", ()), *node.args.defaults]  # type: ignore[attr-defined]
+                children += [d for d in node.args.kw_defaults if d is not None]  # type: ignore[attr-defined]
+            stack.extend(reversed(children))
+            continue
+        fields = _CHILD_FIELDS.get(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        for name in fields:  # last field first, so children pop in source order
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if value.__class__ is list:
+                for item in reversed(value):
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
 
 
 def unwrap_await(expr: Optional[ast.AST]) -> Optional[ast.AST]:
@@ -382,11 +416,6 @@ def _assignments(node: ast.AST) -> Iterator[Tuple[ast.AST, ast.AST]]:
                 yield item.optional_vars, item.context_expr
 
 
-# Singleton leaves that carry no information for the rules: not walked.
-_SKIP = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)
-_SCOPE_OPENERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-
-
 def prepare(ctx: FileContext, buckets: Dict[type, list]) -> List[Tuple[ast.AST, list]]:
     """The one walk: parents, scopes, imports; returns (node, rules) to dispatch.
 
@@ -398,32 +427,40 @@ def prepare(ctx: FileContext, buckets: Dict[type, list]) -> List[Tuple[ast.AST, 
     tree._al_parent = None  # type: ignore[attr-defined]
     tree._al_scope = tree  # type: ignore[attr-defined]
     stack: List[Tuple[ast.AST, ast.AST, ast.AST]] = [(child, tree, tree) for child in reversed(tree.body)]
-    imports = (ast.Import, ast.ImportFrom)
     get = buckets.get
     AST = ast.AST
-    skip = _SKIP
-    openers = _SCOPE_OPENERS
+    Import, ImportFrom = ast.Import, ast.ImportFrom
+    openers = _OPENER_CLASSES
     push = stack.append
     pop = stack.pop
+    child_fields = _CHILD_FIELDS
     while stack:
         node, node_parent, scope = pop()
         node._al_parent = node_parent  # type: ignore[attr-defined]
         node._al_scope = scope  # type: ignore[attr-defined]
-        rules = get(node.__class__)
+        cls = node.__class__
+        rules = get(cls)
         if rules:
             dispatch.append((node, rules))
-        if isinstance(node, imports):
+        if cls is Import or cls is ImportFrom:
             ctx.add_import(node)
             continue
-        opens = isinstance(node, openers)
+        fields = child_fields.get(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        if not fields:
+            continue
+        opens = cls in openers
         # push children in reverse so they pop in source order
-        for name in reversed(node._fields):
+        for name in fields:
             value = getattr(node, name, None)
+            if value is None:
+                continue
             child_scope = node if opens and name == "body" else scope
             if value.__class__ is list:
                 for item in reversed(value):
-                    if isinstance(item, AST) and not isinstance(item, skip):
+                    if isinstance(item, AST):
                         push((item, node, child_scope))
-            elif isinstance(value, AST) and not isinstance(value, skip):
+            elif isinstance(value, AST):
                 push((value, node, child_scope))
     return dispatch
