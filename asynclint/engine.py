@@ -13,7 +13,7 @@ from asynclint import noqa
 from asynclint.config import Settings
 from asynclint.context import FileContext, prepare
 from asynclint.registry import InternalErrorRule, SyntaxErrorRule, all_rules
-from asynclint.rule import Finding, Rule
+from asynclint.rule import Finding, Lower, Rule
 
 _INSTANCES: Dict[str, Rule] = {}
 
@@ -41,7 +41,7 @@ def rule_instances(codes: Iterable[str]) -> List[Rule]:
     return out
 
 
-Needle = Union[bytes, "re.Pattern[bytes]"]
+Needle = Union[bytes, "re.Pattern[bytes]", Lower]
 
 
 class Prefilter:
@@ -67,15 +67,17 @@ class Prefilter:
                 self.always.append(code)
                 continue
             # literal needles first: they are the cheap ones
-            ordered = tuple(sorted(set(needles), key=lambda n: (not isinstance(n, bytes), _source(n))))
+            ordered = tuple(sorted(needles, key=lambda n: (not isinstance(n, bytes), _source(n))))
             self.rules.append((code, ordered, tuple(cls.requires)))
 
     def matching(self, data: bytes) -> FrozenSet[str]:
         """The codes whose needles occur in ``data``."""
         found = list(self.always)
-        seen: Dict[object, bool] = {}
+        seen: Dict[object, object] = {}
         for code, needles, requires in self.rules:
-            if any(_occurs(n, data, seen) for n in needles) and all(_occurs(r, data, seen) for r in requires):
+            # shared gates such as b"async" first: memoised, they rule out
+            # several rules with one scan
+            if all(_occurs(r, data, seen) for r in requires) and any(_occurs(n, data, seen) for n in needles):
                 found.append(code)
         return frozenset(found)
 
@@ -83,18 +85,28 @@ class Prefilter:
         return bool(self.matching(data))
 
 
-def _occurs(required: Union[Needle, Tuple[Needle, ...]], data: bytes, seen: Dict[object, bool]) -> bool:
+def _occurs(required: Union[Needle, Tuple[Needle, ...]], data: bytes, seen: Dict[object, object]) -> bool:
     """Whether a needle (or one of a tuple of needles) occurs; memoised per file."""
     if isinstance(required, tuple):
         return any(_occurs(r, data, seen) for r in required)
     hit = seen.get(required)
     if hit is None:
-        hit = required in data if isinstance(required, bytes) else required.search(data) is not None
+        if isinstance(required, Lower):
+            lowered = seen.get(Lower)
+            if lowered is None:
+                lowered = seen[Lower] = data.lower()
+            hit = _occurs(required.needle, lowered, {})  # type: ignore[arg-type]
+        elif isinstance(required, bytes):
+            hit = required in data
+        else:
+            hit = required.search(data) is not None
         seen[required] = hit
-    return hit
+    return bool(hit)
 
 
 def _source(needle: Needle) -> bytes:
+    if isinstance(needle, Lower):
+        return _source(needle.needle)
     return needle if isinstance(needle, bytes) else needle.pattern
 
 

@@ -59,6 +59,27 @@ class Finding:
         return cls(**{**data, "fix_target": tuple(target) if target else None})
 
 
+# The prefilter gate of rules that only report inside an `async def`; one
+# shared object, so a file is scanned for it once.
+ASYNC_DEF = re.compile(rb"async\s+def\b")
+
+
+class Lower:
+    """A prefilter needle matched against the file's lowercased bytes.
+
+    ``Lower(b"select")`` finds "SELECT", "Select" and "select" with one fast
+    substring search; a compiled pattern is searched in the lowercased bytes.
+    """
+
+    __slots__ = ("needle",)
+
+    def __init__(self, needle: Any) -> None:
+        self.needle = needle
+
+    def __repr__(self) -> str:
+        return f"Lower({self.needle!r})"
+
+
 class Rule:
     """Base class of every rule. Subclasses set the class attributes below.
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, Optional, Set, Tupl
 
 from asynclint.astutil import is_none, is_true, iter_scope, keyword
 from asynclint.context import CANONICAL, FUNCTION_TYPES, FileContext, dotted, parent, scope_of
-from asynclint.rule import Rule
+from asynclint.rule import ASYNC_DEF, Rule
 
 if TYPE_CHECKING:  # pragma: no cover
     from asynclint.config import Settings
@@ -159,7 +159,7 @@ class BlockingCallInAsyncFunction(Rule):
     )
     nodes = (ast.Call, ast.For)
     needles = BASE_NEEDLES
-    requires = (b"async",)
+    requires = (ASYNC_DEF,)
 
     @classmethod
     def needles_for(cls, settings: "Settings") -> Tuple[bytes, ...]:

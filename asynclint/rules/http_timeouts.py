@@ -223,8 +223,9 @@ class TimeoutDisabled(Rule):
     fix_message = ""
     nodes = (ast.Call,)
     needles = (b"aiohttp", b"httpx", b"asyncpg", b"asyncio")
-    # switched off by a literal None, or an aiohttp ClientTimeout of zeros
-    requires = ((b"None", b"ClientTimeout"),)
+    # switched off by a literal None, or an aiohttp ClientTimeout of zeros;
+    # every shape names a timeout (`timeout=`, `Timeout(`) or is `wait_for`
+    requires = ((b"None", b"ClientTimeout"), (b"timeout", b"Timeout", b"wait_for"))
 
     aiohttp_timeout_message = (
         "`aiohttp.ClientTimeout` with every field None or 0 sets no timeout at all; "

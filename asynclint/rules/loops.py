@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from asynclint.astutil import is_constant_true, iter_scope, method_call
 from asynclint.context import FileContext, dotted, parent, scope_of
-from asynclint.rule import Rule
+from asynclint.rule import ASYNC_DEF, Rule
 
 AWAIT_POINTS = (ast.Await, ast.AsyncFor, ast.AsyncWith)
 YIELDS = (ast.Yield, ast.YieldFrom)
@@ -175,7 +175,7 @@ class LoopNeverYields(Rule):
     )
     nodes = (ast.While,)
     needles = (b"while",)
-    requires = (b"async",)
+    requires = (ASYNC_DEF,)
 
     def check(self, node: ast.While, ctx: FileContext) -> None:
         if not ctx.in_async_function(node):
@@ -392,7 +392,7 @@ class BackgroundLoopWithoutErrorHandling(Rule):
     )
     nodes = (ast.While,)
     needles = (b"while",)
-    requires = (b"async",)
+    requires = (ASYNC_DEF,)
 
     def check(self, node: ast.While, ctx: FileContext) -> None:
         if not ctx.in_async_function(node) or not is_constant_true(node.test):
@@ -542,7 +542,7 @@ class CancellationSwallowed(Rule):
     # a bare `except:`, or one of the names that catch cancellation (also
     # what `contextlib.suppress(...)` must be given to swallow it)
     needles = (b"BaseException", b"CancelledError", re.compile(rb"except\s*:"))
-    requires = (b"async",)
+    requires = (ASYNC_DEF,)
 
     def check(self, node: ast.AST, ctx: FileContext) -> None:
         if not ctx.in_async_function(node):

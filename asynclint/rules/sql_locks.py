@@ -60,7 +60,7 @@ from typing import Dict, List, Optional, Set
 
 from asynclint.astutil import has_kwargs_splat, is_true, keyword
 from asynclint.context import FileContext, parent, scope_of
-from asynclint.rule import UNSAFE, Rule
+from asynclint.rule import UNSAFE, Lower, Rule
 
 CODE = "HNG400"
 
@@ -198,11 +198,13 @@ class RowLockWithoutNowait(Rule):
     # only what may separate them in source between (whitespace, quotes and
     # string prefixes, `+`, parentheses, SQL comments); both ORM calls
     # contain "for_update"
-    needles = (re.compile(rb"(?i:select)"), b"for_update")
+    needles = (Lower(b"select"), b"for_update")
     requires = (
-        re.compile(
-            rb"(?is:\bfor(?:[\s'\"+()]|\\[ntr\n]?|[rbfu]{1,3}['\"]|--[^\n]*|/\*.*?\*/)*(?:update|share|no|key)\b)"
-            rb"|for_update"
+        Lower(
+            re.compile(
+                rb"for(?:[\s'\"+()_]|\\[ntr\n]?|[rbfu]{1,3}['\"]|--[^\n]*|/\*.*?\*/)*(?:update|share|no|key)\b",
+                re.S,
+            )
         ),
     )
 

@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 
 from asynclint.astutil import is_none, iter_scope, keyword, method_call
 from asynclint.context import FileContext, scope_of
-from asynclint.rule import Rule
+from asynclint.rule import ASYNC_DEF, Rule
 
 WAIT_FOR = "asyncio.wait_for"
 TIMEOUT_CMS = frozenset({"asyncio.timeout", "asyncio.timeout_at"})
@@ -139,7 +139,7 @@ class TimeoutCannotStopThread(Rule):
     )
     nodes = (ast.Call, ast.AsyncWith)
     needles = (b"run_in_executor", b"to_thread")
-    requires = (b"async",)
+    requires = (ASYNC_DEF,)
 
     def check(self, node: ast.AST, ctx: FileContext) -> None:
         if isinstance(node, ast.Call):
