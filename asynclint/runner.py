@@ -191,6 +191,10 @@ def lint_paths(
     if jobs <= 1 or len(todo) < SERIAL_BELOW:
         results = [_lint_one(path, digest, settings, prefilter) for path, digest in todo]
     else:
+        # import the rules and build the prefilter once, before the workers fork
+        from asynclint.engine import prefilter_for
+
+        prefilter_for(settings.selected_codes(), settings)
         size = max(4, min(64, len(todo) // (jobs * 8) or 1))
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         from concurrent.futures import ProcessPoolExecutor
