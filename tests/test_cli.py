@@ -40,7 +40,7 @@ def test_missing_path_is_error_but_others_linted(tmp_path, run_cli):
 
 
 def test_syntax_error_is_hng001_and_others_still_linted(tmp_path, run_cli):
-    write(tmp_path / "broken.py", b"import asyncio\nasync def f(:\n    pass\n")
+    write(tmp_path / "broken.py", b"import aiohttp\nasync def f(:\n    pass\n")
     write(tmp_path / "bad.py", BAD)
     # a file no rule could report in is never parsed, so it has no HNG001
     write(tmp_path / "plain.py", b"def g(:\n    pass\n")
@@ -53,7 +53,7 @@ def test_syntax_error_is_hng001_and_others_still_linted(tmp_path, run_cli):
 
 
 def test_undecodable_file_is_hng001(tmp_path, run_cli):
-    write(tmp_path / "latin.py", b"import asyncio\ny = '\xff\xfe'\n")
+    write(tmp_path / "latin.py", b"import aiohttp\ny = '\xff\xfe'\n")
     result = run_cli(["--output-format", "concise", "latin.py"], tmp_path)
     assert result.code == 1
     assert "latin.py:2:6: HNG001" in result.out
