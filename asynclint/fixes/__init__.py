@@ -94,24 +94,55 @@ def fix_available(finding: Finding, settings: Settings) -> bool:
     return fixer is not None and finding.fix is not None and fixer.available(settings)
 
 
-class _Locator(cst.CSTVisitor):
-    """Finds, for each wanted range, the outermost node of an accepted type there."""
+class _Index(cst.CSTVisitor):
+    """Every node by its range, outermost first (a visit is pre-order)."""
 
-    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
+    METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, wanted: Dict[Tuple[int, int, int, int], Tuple[type, ...]]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.wanted = wanted
-        self.found: Dict[Tuple[int, int, int, int], cst.CSTNode] = {}
+        self.by_range: Dict[Tuple[int, int, int, int], List[cst.CSTNode]] = {}
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         pos = self.get_metadata(PositionProvider, node, None)
         if pos is not None:
             key = (pos.start.line, pos.start.column, pos.end.line, pos.end.column)
-            types = self.wanted.get(key)
-            if types and isinstance(node, types) and key not in self.found:
-                self.found[key] = node
+            self.by_range.setdefault(key, []).append(node)
         return True
+
+
+@dataclass
+class _Parsed:
+    module: cst.Module
+    parents: Dict[cst.CSTNode, cst.CSTNode]
+    positions: Dict[cst.CSTNode, object]
+    by_range: Dict[Tuple[int, int, int, int], List[cst.CSTNode]]
+
+    def find(self, key: Tuple[int, int, int, int], types: Tuple[type, ...]) -> Optional[cst.CSTNode]:
+        return next((n for n in self.by_range.get(key, ()) if isinstance(n, types)), None)
+
+
+_LAST_PARSED: Dict[str, _Parsed] = {}
+
+
+def _parse(text: str) -> _Parsed:
+    """libcst's tree of ``text`` with its metadata; the last one is kept, as
+    reports ask for one finding's edits at a time on the same text."""
+    parsed = _LAST_PARSED.get(text)
+    if parsed is None:
+        module = cst.parse_module(text)
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        index = _Index()
+        wrapper.visit(index)
+        parsed = _Parsed(
+            module,
+            dict(wrapper.resolve(ParentNodeProvider)),
+            dict(wrapper.resolve(PositionProvider)),
+            index.by_range,
+        )
+        _LAST_PARSED.clear()
+        _LAST_PARSED[text] = parsed
+    return parsed
 
 
 class _Apply(cst.CSTTransformer):
@@ -168,30 +199,24 @@ def _apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> 
     if not todo:
         return FixResult(text, [])
     try:
-        module = cst.parse_module(text)
+        parsed = _parse(text)
     except (cst.ParserSyntaxError, RecursionError, ValueError):
         return FixResult(text, [])
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    wanted: Dict[Tuple[int, int, int, int], Tuple[type, ...]] = {}
-    for finding in todo:
-        key = _key(finding)
-        wanted[key] = wanted.get(key, ()) + table[finding.code].node_types
-    locator = _Locator(wanted)
-    wrapper.visit(locator)
+    module = parsed.module
     ctx = FixContext(
         settings=settings,
         module=module,
-        parents=wrapper.resolve(ParentNodeProvider),
-        positions=wrapper.resolve(PositionProvider),
+        parents=parsed.parents,
+        positions=parsed.positions,
         codemod=CodemodContext(),
     )
     plans: Dict[cst.CSTNode, List[Transform]] = {}
     planned_targets: Dict[int, str] = {}
     applied: List[Finding] = []
     for finding in todo:
-        node = locator.found.get(_key(finding))
         fixer = table[finding.code]
-        if node is None or not isinstance(node, fixer.node_types):
+        node = parsed.find(_key(finding), fixer.node_types)
+        if node is None:
             continue
         plan = fixer.plan(node, finding, ctx)
         if plan is None:
