@@ -234,7 +234,8 @@ def _apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> 
     new_module = module.visit(_Apply(plans))
     if ctx.module_statements:
         new_module = _insert_module_statements(new_module, ctx.module_statements)
-    new_module = AddImportsVisitor(ctx.codemod).transform_module(new_module)
+    if ctx.codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+        new_module = AddImportsVisitor(ctx.codemod).transform_module(new_module)
     new_text = new_module.code
     if not parses(new_text):
         return FixResult(text, [])
