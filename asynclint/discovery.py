@@ -156,6 +156,9 @@ class Discovery:
         return out
 
     def _walk(self, top: str, chain: List[str]) -> Iterator[str]:
+        """Files under ``top``. A symlink whose target lies outside ``top`` is
+        not followed, so nothing outside the given folder is read or fixed."""
+        real_top = os.path.realpath(top)
         visited: Set[Tuple[int, int]] = set()
         stack: List[Tuple[str, List[str]]] = [(top, chain)]
         while stack:
@@ -185,6 +188,8 @@ class Discovery:
                 absolute = os.path.abspath(path)
                 if self.excluded(path, is_dir) or self.ignored(absolute, is_dir, dir_chain):
                     continue
+                if entry.is_symlink() and not _inside(os.path.realpath(path), real_top):
+                    continue
                 if is_dir:
                     subdirs.append((path, dir_chain + [absolute]))
                 elif entry.name.endswith(SUFFIXES):
@@ -192,3 +197,10 @@ class Discovery:
                         continue  # a FIFO, socket or device: reading it could block forever
                     yield path
             stack.extend(reversed(subdirs))
+
+
+def _inside(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # another drive
+        return False
