@@ -476,7 +476,9 @@ class CancellationSwallowed(Rule):
     does to the teardown that cancels it.
 
     Any `raise` in the handler counts as re-raising (bare `raise`,
-    `raise exc`, `raise Other(...) from exc`, even a conditional one).
+    `raise exc`, `raise Other(...) from exc`, even a conditional one), and
+    so does a call to a function of the same file annotated `-> NoReturn`
+    (or `Never`): a module-level function, or a method through `self`.
     `except Exception` is not reported: since Python 3.8
     `CancelledError` derives from `BaseException`. Neither is
     `concurrent.futures.CancelledError`, a different class that a task's
@@ -555,7 +557,7 @@ class CancellationSwallowed(Rule):
     def _check_handler(self, handler: ast.ExceptHandler, ctx: FileContext) -> None:
         if not _catches_cancellation(handler.type, ctx):
             return
-        if any(isinstance(n, ast.Raise) for n in _own_nodes(handler.body)):
+        if any(isinstance(n, ast.Raise) or _never_returns(n, handler, ctx) for n in _own_nodes(handler.body)):
             return
         block = parent(handler)
         if not isinstance(block, TRY_TYPES) or not _has_cancellation_point(block.body):
@@ -579,6 +581,40 @@ class CancellationSwallowed(Rule):
         if _awaits_only_cancelled_tasks(with_node.body, with_node, ctx):
             return
         ctx.report(self, with_node, self.suppress_message)
+
+
+NO_RETURN = frozenset({"typing.NoReturn", "typing.Never", "typing_extensions.NoReturn", "typing_extensions.Never"})
+
+
+def _never_returns(node: ast.AST, handler: ast.ExceptHandler, ctx: FileContext) -> bool:
+    """``node`` calls a function of this file annotated ``-> NoReturn`` (or
+    ``Never``): a module-level function by name, or a method of the enclosing
+    class through ``self``/``cls``. Such a call re-raises as surely as ``raise``."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        body: Sequence[ast.stmt] = ctx.tree.body
+        name = func.id
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+        function = ctx.function_of(handler)
+        cls = ctx.class_of(function) if function is not None else None
+        if cls is None:
+            return False
+        body, name = cls.body, func.attr
+    else:
+        return False
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name and stmt.returns is not None:
+            returns = stmt.returns
+            if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
+                try:
+                    returns = ast.parse(returns.value.strip(), mode="eval").body
+                except SyntaxError:
+                    continue
+            if ctx.qualname(returns) in NO_RETURN:
+                return True
+    return False
 
 
 def _key(expr: ast.AST) -> str:
