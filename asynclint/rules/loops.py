@@ -479,6 +479,8 @@ class CancellationSwallowed(Rule):
     `raise exc`, `raise Other(...) from exc`, even a conditional one), and
     so does a call to a function of the same file annotated `-> NoReturn`
     (or `Never`): a module-level function, or a method through `self`.
+    A handler that keeps the exception (`saved = exc`) for a `raise saved`
+    later in the function re-raises it too.
     `except Exception` is not reported: since Python 3.8
     `CancelledError` derives from `BaseException`. Neither is
     `concurrent.futures.CancelledError`, a different class that a task's
@@ -559,6 +561,8 @@ class CancellationSwallowed(Rule):
             return
         if any(isinstance(n, ast.Raise) or _never_returns(n, handler, ctx) for n in _own_nodes(handler.body)):
             return
+        if _raised_later(handler, ctx):
+            return
         block = parent(handler)
         if not isinstance(block, TRY_TYPES) or not _has_cancellation_point(block.body):
             return
@@ -615,6 +619,28 @@ def _never_returns(node: ast.AST, handler: ast.ExceptHandler, ctx: FileContext) 
             if ctx.qualname(returns) in NO_RETURN:
                 return True
     return False
+
+
+def _raised_later(handler: ast.ExceptHandler, ctx: FileContext) -> bool:
+    """The handler keeps the exception (``saved = exc``) and the function
+    raises that name after the handler (``raise saved``): a deferred re-raise."""
+    if handler.name is None:
+        return False
+    kept = {
+        target.id
+        for node in _own_nodes(handler.body)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == handler.name
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    function = ctx.function_of(handler)
+    if not kept or function is None:
+        return False
+    end = getattr(handler, "end_lineno", handler.lineno)
+    return any(
+        isinstance(node, ast.Raise) and isinstance(node.exc, ast.Name) and node.exc.id in kept and node.lineno > end
+        for node in iter_scope(function)
+    )
 
 
 def _key(expr: ast.AST) -> str:
