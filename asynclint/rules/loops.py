@@ -121,6 +121,11 @@ class LoopNeverYields(Rule):
     coroutine could change the state, and none can run while the loop
     spins.
 
+    A `while True` loop run by a `try` with handlers (or by a `with
+    ...assertRaises(...)` / `pytest.raises(...)` block) that calls something
+    is the drain idiom (`while True: queue.get_nowait()` until `except
+    QueueEmpty`): a call ends it by raising, so it is not reported.
+
     Nested functions are not part of the loop: an `await` inside a nested
     `async def` does not make the loop yield. A busy-wait test that calls
     anything other than a pure state query (`is_set()`, `done()`,
@@ -184,9 +189,29 @@ class LoopNeverYields(Rule):
         if any(isinstance(n, AWAIT_POINTS + YIELDS + EXITS) for n in body):
             return
         if is_constant_true(node.test):
-            ctx.report(self, node)
+            if not _ended_by_exception(node, body):
+                ctx.report(self, node)
         elif _is_busy_wait(node.test, body, ctx):
             ctx.report(self, node, self.busy_wait_message)
+
+
+def _ended_by_exception(loop: ast.While, body: List[ast.AST]) -> bool:
+    """The drain idiom: the loop is in a ``try`` with handlers (or a ``with
+    ...raises(...)`` block) and calls something, which ends it by raising
+    (``while True: queue.get_nowait()`` until ``except QueueEmpty``)."""
+    up = parent(loop)
+    if not any(isinstance(n, ast.Call) for n in body):
+        return False
+    if isinstance(up, TRY_TYPES):
+        return bool(up.handlers) and any(stmt is loop for stmt in up.body)
+    if isinstance(up, (ast.With, ast.AsyncWith)) and any(stmt is loop for stmt in up.body):
+        return any(
+            isinstance(item.context_expr, ast.Call)
+            and isinstance(item.context_expr.func, (ast.Attribute, ast.Name))
+            and getattr(item.context_expr.func, "attr", getattr(item.context_expr.func, "id", None)) in ("assertRaises", "raises")
+            for item in up.items
+        )
+    return False
 
 
 def _is_busy_wait(test: ast.AST, body: List[ast.AST], ctx: FileContext) -> bool:
