@@ -53,10 +53,12 @@ class Cache:
         try:
             with open(self.file, "rb") as handle:
                 raw = json.loads(handle.read())
-            entries = raw["files"]
-            self.entries = {path: Entry(*value) for path, value in entries.items()}
-        except (OSError, ValueError, KeyError, TypeError):
-            self.entries = {}  # missing or corrupt: start afresh
+            entries = {path: Entry(*value) for path, value in raw["files"].items()}
+            if not all(_valid_entry(path, entry) for path, entry in entries.items()):
+                raise ValueError("corrupt cache entry")
+            self.entries = entries
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.entries = {}  # missing or corrupt (even if valid JSON): start afresh
 
     def lookup(self, abspath: str, size: int, mtime: int) -> Tuple[Optional[Entry], bool]:
         """(entry, fresh): fresh when size and mtime match (no need to read)."""
@@ -93,6 +95,29 @@ class Cache:
                 raise
         except OSError:
             pass  # a cache that cannot be written only costs time
+
+
+_FINDING_KEYS = {"row", "col", "end_row", "end_col", "code", "message", "fix", "fix_target"}
+
+
+def _valid_entry(path: object, entry: Entry) -> bool:
+    """An entry as :meth:`Cache.save` writes it, so restoring it cannot fail."""
+    ints = (entry.size, entry.mtime)
+    if not isinstance(path, str) or not all(type(i) is int for i in ints) or not isinstance(entry.digest, str):
+        return False
+    if not isinstance(entry.findings, list):
+        return False
+    for item in entry.findings:
+        if not isinstance(item, dict) or set(item) != _FINDING_KEYS:
+            return False
+        if not all(type(item[k]) is int for k in ("row", "col", "end_row", "end_col")):
+            return False
+        if not isinstance(item["code"], str) or not isinstance(item["message"], str) or item["fix"] not in (None, "safe", "unsafe"):
+            return False
+        target = item["fix_target"]
+        if target is not None and not (isinstance(target, list) and len(target) == 4 and all(type(i) is int for i in target)):
+            return False
+    return True
 
 
 def _strip(findings: Sequence[Finding]) -> List[dict]:
