@@ -310,6 +310,34 @@ def test_invalid_toml_config(tmp_path, run_cli, name):
     assert "Traceback" not in result.err
 
 
+CORRUPT_CACHES = {
+    "not-json": lambda raw: "{",
+    "files-a-list": lambda raw: {**raw, "files": []},
+    "entry-too-short": lambda raw: {**raw, "files": {p: e[:2] for p, e in raw["files"].items()}},
+    "size-a-string": lambda raw: {**raw, "files": {p: ["66", *e[1:]] for p, e in raw["files"].items()}},
+    "findings-a-string": lambda raw: {**raw, "files": {p: [*e[:3], "x"] for p, e in raw["files"].items()}},
+    "unknown-finding-key": lambda raw: {**raw, "files": {p: [*e[:3], [{"bogus": 1}]] for p, e in raw["files"].items()}},
+    "row-a-string": lambda raw: {**raw, "files": {p: [*e[:3], [{**f, "row": "4"} for f in e[3]]] for p, e in raw["files"].items()}},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CORRUPT_CACHES))
+def test_corrupt_cache_is_ignored(tmp_path, run_cli, variant):
+    import json
+
+    path = write(tmp_path / "a.py", BAD)
+    os.utime(path, ns=(10**9, 10**9))  # old: the cache trusts its stat
+    first = run_cli(["--output-format", "concise", "a.py"], tmp_path)
+    (cache,) = (tmp_path / ".asynclint_cache").glob("*.json")
+    raw = json.loads(cache.read_text())
+    assert raw["files"] and all(e[3] for e in raw["files"].values())
+    corrupt = CORRUPT_CACHES[variant](raw)
+    cache.write_text(corrupt if isinstance(corrupt, str) else json.dumps(corrupt))
+    again = run_cli(["--output-format", "concise", "a.py"], tmp_path)
+    assert (again.code, again.out, again.err) == (first.code, first.out, first.err)
+    assert findings(again.out) == ["a.py:4:12: HNG100"]
+
+
 # -- a rule that fails ----------------------------------------------------------------
 def test_failing_rule_is_hng002_and_the_other_findings_stand(tmp_path, monkeypatch, capsys):
     from asynclint.rules.http_timeouts import AiohttpSessionWithoutTimeout

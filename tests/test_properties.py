@@ -5,6 +5,7 @@ written, and the same output whatever the job count or cache state."""
 from __future__ import annotations
 
 import ast
+import json
 import keyword
 import os
 import re
@@ -24,6 +25,7 @@ from asynclint.fixes import parses
 from asynclint.fixes.runner import fix_text
 from asynclint.rule import Finding
 from asynclint.runner import Cache, lint_paths
+from conftest import BAD, GOOD
 
 ALL = Settings()
 PY311 = Settings(target_version=(3, 11))  # the HNG203 fix (asyncio.timeout) needs 3.11
@@ -447,3 +449,42 @@ def test_jobs_and_cache_do_not_change_output(tmp_path_factory, bad, clean):
         os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - 60_000_000_000))
     assert run(jobs=2, cache=Cache(cache_dir, ALL)) == reference  # stat changed, content the same
     assert run(jobs=2, cache=Cache(cache_dir, ALL)) == reference  # stat trusted
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, **RELAXED)
+@given(data=st.data())
+def test_any_cache_content_is_harmless(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("cached")
+    paths = []
+    for i, content in enumerate([BAD, GOOD, b"import asyncio\ndef (:\n"]):
+        path = root / f"m{i}.py"
+        path.write_bytes(content)
+        os.utime(path, ns=(10**9, 10**9))
+        paths.append(str(path))
+    def run(cache=None):
+        found, errors = lint_paths(paths, ALL, jobs=1, cache=cache)
+        return [f.to_dict() for f in found], errors
+
+    reference = run()
+    cache = Cache(str(root / ".cache"), ALL)
+    assert run(cache) == reference
+    raw = json.loads(Path(cache.file).read_text())
+    # replace the whole file, one entry, or one stored finding by anything
+    where = data.draw(st.sampled_from(["file", "entry", "finding"]))
+    junk = data.draw(JSON)
+    if where == "file":
+        raw = junk
+    elif where == "entry":
+        raw["files"][data.draw(st.sampled_from(sorted(raw["files"])))] = junk
+    else:
+        entry = raw["files"][os.path.abspath(paths[0])]
+        entry[3][0] = junk
+    Path(cache.file).write_text(json.dumps(raw))
+    assert run(Cache(str(root / ".cache"), ALL)) == reference
