@@ -256,7 +256,7 @@ def lint_text(
     codes = settings.codes_for(path)
     if not codes:
         return []
-    lines = text.splitlines(keepends=True)
+    lines = source_lines(text)
     try:
         tree = parse(text, path)
     except SourceError as error:

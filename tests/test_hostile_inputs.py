@@ -93,6 +93,25 @@ def test_bom_and_crlf(tmp_path, run_cli):
     assert new.startswith(b"\xef\xbb\xbf") and b"\n" not in new.replace(b"\r\n", b"")
 
 
+def test_form_feed_and_unicode_line_separators_do_not_shift_lines(tmp_path, run_cli):
+    # Python ends lines only at \n, \r\n and \r; str.splitlines also splits at
+    # form feeds, U+2028, \x85...: noqa, columns and snippets must not drift
+    data = (
+        "import aiohttp\n\x0c\n# donn\u00e9es\u2028suite \x85 fin\n"
+        's = aiohttp.ClientSession()  # noqa: HNG100\n'
+        'x = "\u00e9\u2028"; t = aiohttp.ClientSession()\n'
+    ).encode("utf-8")
+    path = write(tmp_path / "ff.py", data)
+    result = run_cli(["--no-cache", "--output-format", "full", "ff.py"], tmp_path)
+    assert result.code == 1
+    assert "ff.py:5:15: HNG100" in result.out
+    assert '5 | x = "\u00e9\u2028"; t = aiohttp.ClientSession()\n  |' in result.out
+    assert "^" * 23 + " HNG100" in result.out
+    assert "ff.py:4:" not in result.out  # the noqa is read from the right line
+    assert run_cli(["--no-cache", "--fix", "ff.py"], tmp_path).code == 0
+    assert path.read_bytes() == data.replace(b"t = aiohttp.ClientSession()", b"t = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))")
+
+
 def test_empty_file(tmp_path, run_cli):
     path = write(tmp_path / "empty.py", b"")
     result = run_cli(["--no-cache", "empty.py"], tmp_path)

@@ -29,15 +29,22 @@ class Report:
                     text = decode(handle.read())
             except (OSError, SourceError):
                 text = ""
-            self._sources[path] = text.splitlines()
+            self._sources[path] = _lines(text)
         return self._sources[path]
 
     def set_source(self, path: str, text: str) -> None:
-        self._sources[path] = text.splitlines()
+        self._sources[path] = _lines(text)
 
     def applicable(self, finding: Finding) -> bool:
         """The finding would be fixed by --fix (or --fix --unsafe-fixes)."""
         return finding.fix == "safe" or (finding.fix == "unsafe" and self.unsafe_fixes)
+
+
+def _lines(text: str) -> List[str]:
+    """Lines as Python numbers them (a form feed or U+2028 ends none)."""
+    from asynclint.engine import source_lines
+
+    return [line.rstrip("\r\n") for line in source_lines(text)]
 
 
 def display_path(path: str) -> str:
