@@ -133,7 +133,7 @@ RESERVED = {
 }  # fmt: skip
 IDENT = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True) | st.from_regex(r"[a-zé][a-zé0-9]{0,5}é", fullmatch=True)
 IDENT = IDENT.filter(lambda s: not keyword.iskeyword(s) and s not in RESERVED and not s.startswith("task"))
-NON_ASCII = ["données « test »", "naïve — ok", "日本語", "emoji 🎉"]
+NON_ASCII = ["données « test »", "naïve — ok", "日本語", "emoji 🎉", "ligne\u2028séparée", "page\x0csuivante\x85"]
 CODES = ["HNG100", "HNG102", "HNG103", "HNG202", "HNG203", "HNG400", "HNG400-orm"]
 
 
@@ -301,9 +301,9 @@ def program(draw, clean: bool = False) -> Tuple[str, List[Tuple[str, bool]]]:
         if before == "comment":
             lines = [f"# {text}"] + lines
         elif before == "string":
-            lines = [f"{names[0]} = {text!r}"] + lines
+            lines = [f'{names[0]} = "{text}"'] + lines
         elif before == "same-line" and not re.match(r"(async |if |for |try|with |def )", lines[0]):
-            lines = [f"{names[0]} = {text!r}; {lines[0]}"] + lines[1:]
+            lines = [f'{names[0]} = "{text}"; {lines[0]}'] + lines[1:]
             fixable = fixable and code != "HNG202"  # the task fix needs the call alone on its line
         body += lines
         imports += more_imports
