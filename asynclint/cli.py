@@ -174,7 +174,7 @@ def check_command(argv: Sequence[str]) -> int:
         return _add_noqa(args, paths, settings, baseline)
     fixing = args.fix or args.diff
     run = Run(settings, unsafe=args.unsafe_fixes, fixing=fixing, write=args.fix and not args.diff)
-    stdin_fixed: Optional[str] = None
+    stdin_fixed: Optional[bytes] = None
     if "-" in paths:
         name = args.stdin_filename or "-"
         stdin_fixed = run.stdin(name, sys.stdin.buffer.read())
@@ -223,8 +223,9 @@ def check_command(argv: Sequence[str]) -> int:
     elif gone and not args.quiet:
         sys.stderr.write(_no_longer_message(gone))
     if stdin_fixed is not None and args.fix:
-        sys.stdout.write(stdin_fixed)  # the fixed source; the report goes to stderr
         sys.stdout.flush()
+        sys.stdout.buffer.write(stdin_fixed)  # the fixed source, in its own encoding; the report goes to stderr
+        sys.stdout.buffer.flush()
         if args.output_file:
             _write(text, args.output_file)
         else:
@@ -355,7 +356,10 @@ class Run:
         self.findings.extend(findings)
         self.errors.extend(errors)
 
-    def stdin(self, name: str, data: bytes) -> Optional[str]:
+    def stdin(self, name: str, data: bytes) -> Optional[bytes]:
+        """Lint (and fix) stdin; returns the bytes to print back: the input
+        itself unless a fix changed it, then the new text in the input's
+        encoding (BOM and coding cookie honoured)."""
         from asynclint.engine import SourceError, decode, lint_bytes
 
         self.linted.append(name)
@@ -363,7 +367,7 @@ class Run:
             text = decode(data)
         except SourceError:
             self.findings.extend(lint_bytes(data, name, self.settings))
-            return data.decode("utf-8", "replace")
+            return data
         self.sources[name] = text
         if not self.fixing:
             self.findings.extend(lint_bytes(data, name, self.settings))
@@ -374,10 +378,23 @@ class Run:
         new_text, fixed, remaining = fix_text(text, name, self.settings, self.unsafe)
         self.fixed.extend(fixed)
         self.findings.extend(remaining)
-        if new_text != text:
-            self.diffs.append(unified_diff(name, text, new_text))
+        if new_text == text:
+            return data
+        import io
+        import tokenize
+
+        from asynclint.writer import Original, WriteError, encode
+
+        try:
+            out = encode(new_text, Original(name, data, tokenize.detect_encoding(io.BytesIO(data).readline)[0]))
+        except WriteError as exc:
+            self.errors.append(str(exc))
+            self.fixed = [f for f in self.fixed if f not in fixed]
+            self.findings = [f for f in self.findings if f not in remaining] + lint_bytes(data, name, self.settings)
+            return data
+        self.diffs.append(unified_diff(name, text, new_text))
         self.sources[name] = new_text
-        return new_text
+        return out
 
     def file(self, path: str) -> None:
         self.linted.append(path)

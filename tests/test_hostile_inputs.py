@@ -65,6 +65,30 @@ def test_byte_level_hostile_file_is_hng001_and_never_written(tmp_path, run_cli, 
     assert stamp(path) == before
 
 
+STDIN = {
+    "undecodable": (BYTE_LEVEL["undecodable.py"], None),
+    "nul": (BYTE_LEVEL["nul.py"], None),
+    "unknown-cookie": (BYTE_LEVEL["unknown_cookie.py"], None),
+    "clean-bom-crlf": (b"\xef\xbb\xbfimport aiohttp\r\nx = 1\r\n", None),
+    "latin1": (b"# -*- coding: latin-1 -*-\nimport aiohttp\nx = '\xe9'\n" + SESSION, b"(timeout=aiohttp.ClientTimeout(total=30))"),
+    "bom-crlf": (b"\xef\xbb\xbfimport aiohttp\r\n" + SESSION.replace(b"\n", b"\r\n"), b"(timeout=aiohttp.ClientTimeout(total=30))"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STDIN))
+def test_stdin_fix_prints_the_input_bytes_back(tmp_path, name):
+    """``asynclint - --fix`` prints the source back (editors replace their buffer
+    with it): byte for byte when nothing was fixed, else in its own encoding."""
+    import subprocess
+
+    data, fix = STDIN[name]
+    proc = subprocess.run(
+        [sys.executable, "-m", "asynclint", "--no-cache", "--fix", "-", "--stdin-filename", "x.py"],
+        input=data, capture_output=True, cwd=str(tmp_path), timeout=60,
+    )
+    assert proc.stdout == (data if fix is None else data.replace(b"()", fix)), proc.stderr
+
+
 def test_latin1_cookie_on_utf8_bytes_is_read_as_latin1(tmp_path, run_cli):
     # Python itself reads these bytes as latin-1 ("Ã©"): so does asynclint,
     # and a fix writes latin-1 back, keeping every other byte as it was
