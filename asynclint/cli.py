@@ -504,10 +504,20 @@ def _write(text: str, output_file: Optional[str]) -> None:
         try:
             if directory:
                 os.makedirs(directory, exist_ok=True)
-            with open(output_file, "w", encoding="utf-8") as handle:
+            # surrogateescape: a file name that is not UTF-8 is written as its own bytes
+            with open(output_file, "w", encoding="utf-8", errors="surrogateescape") as handle:
                 handle.write(text)
         except OSError as exc:
             raise ConfigError(f"--output-file: cannot write {output_file}: {exc.strerror or exc}") from None
     else:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:  # a file name that is not UTF-8, or a narrow console encoding
+            encoding = sys.stdout.encoding or "utf-8"
+            try:
+                data = text.encode(encoding, "surrogateescape")
+            except UnicodeEncodeError:
+                data = text.encode(encoding, "backslashreplace")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -305,6 +305,38 @@ def test_fifo_named_py_does_not_hang(tmp_path, run_cli):
     assert fixed.code == 0
 
 
+HOSTILE_NAMES = [b"\xff\xfe.py", b"esc\x1bz.py", b"nl\nx.py", b"a&<>\"'.py", b"pct%2C,x:y.py", "\u00e9 \u00fc.py".encode()]
+
+
+@pytest.mark.parametrize("fmt", ["full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit"])
+def test_hostile_file_names_in_every_format(tmp_path, fmt):
+    """Names that are not UTF-8, or hold control or markup characters: every
+    format prints them (no crash), and the structured ones stay parseable."""
+    import json
+    import subprocess
+    import xml.dom.minidom
+
+    for name in HOSTILE_NAMES:
+        with open(os.path.join(os.fsencode(tmp_path), name), "wb") as handle:
+            handle.write(BAD)
+    proc = subprocess.run(
+        [sys.executable, "-m", "asynclint", "--no-cache", "--output-format", fmt, "."],
+        capture_output=True, cwd=str(tmp_path), timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},  # strict, as in a UTF-8 terminal
+    )
+    assert proc.returncode == 1, proc.stderr.decode("utf-8", "replace")
+    assert proc.stderr == b""
+    if fmt in ("json", "gitlab", "sarif"):
+        assert len(json.loads(proc.stdout.decode("utf-8", "surrogateescape"))) > 0
+    elif fmt == "json-lines":
+        assert len([json.loads(line) for line in proc.stdout.splitlines()]) == len(HOSTILE_NAMES)
+    elif fmt == "junit":
+        assert len(xml.dom.minidom.parseString(proc.stdout).getElementsByTagName("failure")) == len(HOSTILE_NAMES)
+    else:
+        assert proc.stdout.count(b"HNG100") >= len(HOSTILE_NAMES)
+        assert (b"file=\xff\xfe.py,line=4,col=12" if fmt == "github" else b"\xff\xfe.py:4:12: HNG100") in proc.stdout
+
+
 def test_path_that_does_not_exist(tmp_path, run_cli):
     write(tmp_path / "a.py", BAD)
     result = run_cli([*CONCISE, "nope.py", "a.py"], tmp_path)

@@ -57,7 +57,7 @@ def fingerprints(report: Report) -> Dict[int, str]:
         base = f"{display_path(f.path)}\0{f.code}\0{text}"
         index = seen[base]
         seen[base] += 1
-        out[id(f)] = hashlib.sha256(f"{base}\0{index}".encode("utf-8")).hexdigest()
+        out[id(f)] = hashlib.sha256(f"{base}\0{index}".encode("utf-8", "surrogateescape")).hexdigest()
     return out
 
 
