@@ -74,6 +74,18 @@ def write_text(original: Original, text: str) -> None:
     if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
         # a read-only mode is the owner's intent, even for a user who could override it
         raise WriteError(f"{original.path}: file is read-only; not writing")
+    if info.st_nlink > 1:
+        # a hard link: a new file renamed over it would split it from its other
+        # names, so the bytes are rewritten in place (not atomically)
+        try:
+            with open(target, "r+b") as handle:
+                handle.write(data)
+                handle.truncate()
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise WriteError(f"{original.path}: cannot write: {exc.strerror or exc}") from None
+        return
     directory = os.path.dirname(target) or "."
     tmp: Optional[str] = None
     try:
@@ -82,6 +94,11 @@ def write_text(original: Original, text: str) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if hasattr(os, "chown"):
+            try:  # keep the owner (root fixing a user's file); only a privileged writer can
+                os.chown(tmp, info.st_uid, info.st_gid)
+            except OSError:
+                pass
         os.chmod(tmp, stat.S_IMODE(info.st_mode))
         os.replace(tmp, target)
         tmp = None

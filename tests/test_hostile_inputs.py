@@ -460,6 +460,25 @@ def test_linted_code_is_never_run(tmp_path, run_cli):
     assert not marker.exists()
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give a file away")
+def test_fix_keeps_the_owner(tmp_path, run_cli):
+    path = write(tmp_path / "theirs.py", BAD)
+    os.chown(path, 1234, 2345)
+    assert run_cli(["--no-cache", "--fix", "theirs.py"], tmp_path).code == 0
+    info = path.stat()
+    assert b"ClientTimeout" in path.read_bytes() and (info.st_uid, info.st_gid) == (1234, 2345)
+
+
+def test_fix_keeps_hard_links(tmp_path, run_cli):
+    path = write(tmp_path / "a.py", BAD)
+    other = tmp_path / "same_file.txt"
+    os.link(path, other)
+    assert run_cli(["--no-cache", "--fix", "a.py"], tmp_path).code == 0
+    assert b"ClientTimeout" in other.read_bytes()
+    assert path.stat().st_ino == other.stat().st_ino
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".asynclint-")] == []
+
+
 def test_fix_never_writes_outside_the_paths_given(tmp_path, run_cli):
     inside = tmp_path / "project" / "src"
     outside = tmp_path / "project" / "other.py"
