@@ -75,7 +75,8 @@ def _target(key: str, value: Any) -> Tuple[int, int]:
 
 
 def _timeout(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    # not inf or nan (TOML has both): a fix would write `total=inf` into the code
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise ConfigError(f"`{key}` must be a positive number of seconds, got {value!r}")
     return value
 

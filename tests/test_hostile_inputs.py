@@ -413,6 +413,16 @@ def test_corrupt_cache_is_ignored(tmp_path, run_cli, variant):
     assert findings(again.out) == ["a.py:4:12: HNG100"]
 
 
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "0", "-1", "true", '"30"'])
+def test_fix_timeout_must_be_a_finite_positive_number(tmp_path, run_cli, value):
+    write(tmp_path / "pyproject.toml", f"[tool.asynclint]\nfix-timeout = {value}\n".encode())
+    path = write(tmp_path / "a.py", BAD)
+    result = run_cli(["--no-cache", "--fix", "a.py"], tmp_path)
+    assert result.code == 2
+    assert "`fix-timeout` must be a positive number of seconds" in result.err
+    assert path.read_bytes() == BAD  # never `total=inf`
+
+
 # -- a rule that fails ----------------------------------------------------------------
 def test_failing_rule_is_hng002_and_the_other_findings_stand(tmp_path, monkeypatch, capsys):
     from asynclint.rules.http_timeouts import AiohttpSessionWithoutTimeout
