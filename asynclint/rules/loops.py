@@ -361,7 +361,8 @@ class BackgroundLoopWithoutErrorHandling(Rule):
     A loop inside `try`/`except SomeError` (a websocket receive loop inside
     `except WebSocketDisconnect`) is a loop whose end is handled, and is not
     reported. A handler for `CancelledError` alone does not count: it only
-    covers shutdown.
+    covers shutdown. Neither is the loop of an async generator (a `yield` in
+    the loop): an exception there reaches whoever iterates it.
 
     ## Example
     ```python
@@ -427,6 +428,8 @@ class BackgroundLoopWithoutErrorHandling(Rule):
             return  # HNG300's case
         if any(isinstance(n, ast.Return) for n in body) or _breaks_out(node):
             return
+        if any(isinstance(n, YIELDS) for n in body):
+            return  # an async generator's loop: its errors reach whoever iterates it
         for stmt in _loop_statements(node):
             if isinstance(stmt, TRY_TYPES) and any(_is_broad(h, ctx) for h in stmt.handlers):
                 return
