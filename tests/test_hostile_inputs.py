@@ -3,6 +3,7 @@ and none may crash asynclint, hang it, or make it write a file it cannot fix."""
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import sys
@@ -177,13 +178,20 @@ def test_deep_parentheses_are_hng001(tmp_path, run_cli):
 
 
 def test_deep_operator_chains(tmp_path, run_cli):
-    # 1,000 terms parse (no finding); 100,000 exceed the parser's recursion: HNG001
+    # 1,000 terms parse (no finding); 100,000 exceed the parser's recursion on
+    # Python 3.10+ (HNG001), while 3.9's parser takes them (no finding)
+    huge = b"import aiohttp\nx = " + b" + ".join([b"a"] * 100_000) + b"\n"
     write(tmp_path / "chain.py", b"import aiohttp\nx = " + b" + ".join([b"a"] * 1000) + b"\n")
-    write(tmp_path / "chain_huge.py", b"import aiohttp\nx = " + b" + ".join([b"a"] * 100_000) + b"\n")
+    write(tmp_path / "chain_huge.py", huge)
+    try:
+        ast.parse(huge)
+        expected = []
+    except (RecursionError, MemoryError):
+        expected = ["chain_huge.py:1:1: HNG001"]
     result = run_cli([*CONCISE, "chain.py", "chain_huge.py"], tmp_path)
-    assert result.code == 1, result.err
-    assert findings(result.out) == ["chain_huge.py:1:1: HNG001"]
-    assert "too deeply nested to parse" in result.out
+    assert result.code == (1 if expected else 0), result.err
+    assert findings(result.out) == expected
+    assert ("too deeply nested to parse" in result.out) == bool(expected)
     assert "Traceback" not in result.err
 
 
