@@ -70,14 +70,14 @@ def _lint_any(prefix: str, program: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=120, **RELAXED)
+@settings(max_examples=100, **RELAXED)
 @given(prefix=st.sampled_from(PREFIXES), program=hypothesmith.from_grammar())
 def test_any_grammar_program_lints_inside_the_file(prefix, program):
     _lint_any(prefix, program)
 
 
 @pytest.mark.slow
-@settings(max_examples=120, **RELAXED)
+@settings(max_examples=100, **RELAXED)
 @given(prefix=st.sampled_from(PREFIXES), program=hypothesmith.from_node())
 def test_any_node_program_lints_inside_the_file(prefix, program):
     _lint_any(prefix, program)
