@@ -14,55 +14,11 @@ import libcst as cst
 from asynclint.fixes import FixContext, Fixer, Plan
 from asynclint.fixes.timeouts import add_keywords
 from asynclint.rule import Finding
-from asynclint.rules.sql_locks import _BOUNDED, _CLAUSE, _OF_LIST, _OPEN_END, _SELECT_FROM
+from asynclint.rules.sql_locks import unbounded_clauses
 
 NOWAIT = " NOWAIT"
 Leaf = Union[cst.SimpleString, cst.FormattedStringText]
 HOLE = "\x00"
-
-
-def _blank_sql(text: str) -> str:
-    """``text`` with comments and quoted SQL strings blanked, positions kept."""
-    out = list(text)
-    i, n = 0, len(text)
-    while i < n:
-        if text.startswith("--", i):
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            out[i:end] = " " * (end - i)
-            i = end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-            out[i:end] = [c if c == "\n" else " " for c in text[i:end]]
-            i = end
-        elif text[i] == "'":
-            end = i + 1
-            while end < n and (text[end] != "'" or text.startswith("''", end)):
-                end += 2 if text.startswith("''", end) else 1
-            out[i + 1 : end] = " " * (end - i - 1)
-            i = end + 1
-        else:
-            i += 1
-    return "".join(out)
-
-
-def unbounded_clauses(text: str) -> List[Tuple[int, int]]:
-    """(start, end) of each locking clause (with its ``OF`` list) that has no bound."""
-    sql = _blank_sql(text)
-    ends = []
-    for match in _CLAUSE.finditer(sql):
-        start = sql.rfind(";", 0, match.start()) + 1
-        if not _SELECT_FROM.search(sql, start, match.start()):
-            continue
-        end = match.end()
-        of_list = _OF_LIST.match(sql, end)
-        if of_list is not None:
-            end = of_list.end()
-        if _BOUNDED.match(sql, end) or _OPEN_END.match(sql, end):
-            continue
-        ends.append((match.start(), end))
-    return ends
 
 
 def _string_parts(node: cst.CSTNode, out: List[Optional[Tuple[Leaf, bool]]]) -> bool:
@@ -149,7 +105,7 @@ def _plan_literal(node: cst.CSTNode, finding: Finding, ctx: FixContext) -> Optio
             owners.append((index, raw_end))
     text = "".join(joined)
     inserts: Dict[int, List[Tuple[int, str]]] = {}
-    for start, end in unbounded_clauses(text):
+    for start, end, _mode in unbounded_clauses(text):
         leaf_index, offset = owners[end - 1]
         if leaf_index < 0:
             return None

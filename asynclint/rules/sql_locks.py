@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from asynclint.astutil import has_kwargs_splat, is_true, keyword
 from asynclint.context import FileContext, parent, scope_of
@@ -374,54 +374,45 @@ def _chain_top(node: ast.AST) -> ast.AST:
     return node
 
 
-def _strip_sql(text: str) -> str:
-    """``text`` without ``--``/``/* */`` comments and the contents of ``'...'`` strings."""
-    if "-" not in text and "/" not in text and "'" not in text:
-        return text
-    out: List[str] = []
-    i = 0
-    n = len(text)
+def _blank_sql(text: str) -> str:
+    """``text`` with SQL comments (``--``, nested ``/* */``) and the contents
+    of ``'...'`` strings replaced by spaces; every position is kept, so a fix
+    can insert at an offset found here."""
+    out = list(text)
+    i, n = 0, len(text)
     while i < n:
-        ch = text[i]
-        if ch == "-" and text.startswith("--", i):
+        if text.startswith("--", i):
             end = text.find("\n", i)
-            if end < 0:
-                break
-            out.append(" ")
+            end = n if end < 0 else end
+            out[i:end] = " " * (end - i)
             i = end
-        elif ch == "/" and text.startswith("/*", i):
-            depth = 1
-            i += 2
-            while i < n and depth:
-                if text.startswith("/*", i):
-                    depth += 1
-                    i += 2
-                elif text.startswith("*/", i):
-                    depth -= 1
-                    i += 2
+        elif text.startswith("/*", i):
+            depth, end = 1, i + 2
+            while end < n and depth:
+                if text.startswith("/*", end):
+                    depth, end = depth + 1, end + 2
+                elif text.startswith("*/", end):
+                    depth, end = depth - 1, end + 2
                 else:
-                    i += 1
-            out.append(" ")
-        elif ch == "'":
-            i += 1
-            while i < n:
-                if text[i] == "'":
-                    if text.startswith("''", i):
-                        i += 2
-                        continue
-                    break
-                i += 1
-            out.append("''")
-            i += 1
+                    end += 1
+            out[i:end] = [c if c == "\n" else " " for c in text[i:end]]
+            i = end
+        elif text[i] == "'":
+            end = i + 1
+            while end < n and (text[end] != "'" or text.startswith("''", end)):
+                end += 2 if text.startswith("''", end) else 1
+            out[i + 1 : end] = " " * (end - i - 1)
+            i = end + 1
         else:
-            out.append(ch)
             i += 1
     return "".join(out)
 
 
-def _unbounded_clause(text: str) -> Optional[str]:
-    """The first locking clause in ``text`` with no bound on its wait, or None."""
-    sql = _strip_sql(text)
+def unbounded_clauses(text: str) -> List[Tuple[int, int, str]]:
+    """(start, end, mode) of each locking clause in ``text`` with no bound on
+    its wait; ``end`` is just after the clause and its ``OF`` list."""
+    sql = _blank_sql(text)
+    found = []
     for match in _CLAUSE.finditer(sql):
         start = sql.rfind(";", 0, match.start()) + 1
         if not _SELECT_FROM.search(sql, start, match.start()):
@@ -432,8 +423,14 @@ def _unbounded_clause(text: str) -> Optional[str]:
             end = of_list.end()
         if _BOUNDED.match(sql, end) or _OPEN_END.match(sql, end):
             continue
-        return "FOR " + " ".join(match.group("mode").upper().split())
-    return None
+        found.append((match.start(), end, "FOR " + " ".join(match.group("mode").upper().split())))
+    return found
+
+
+def _unbounded_clause(text: str) -> Optional[str]:
+    """The first locking clause in ``text`` with no bound on its wait, or None."""
+    clauses = unbounded_clauses(text)
+    return clauses[0][2] if clauses else None
 
 
 # -- accepted alternative: a bounded wait -----------------------------------
