@@ -332,3 +332,25 @@ def build_settings(values: Dict[str, Any], root: str = ".", config_path: Optiona
 def with_overrides(settings: Settings, **changes: Any) -> Settings:
     changes = {k: v for k, v in changes.items() if v is not None}
     return replace(settings, _cache={}, **changes)
+
+
+def plugin_settings(directory: str) -> Tuple[Settings, str]:
+    """The rule settings for a flake8 or pylint run in ``directory``.
+
+    Selection belongs to the host linter, so only the settings rules read
+    (``fix-timeout``, ``extend-blocking-calls``, ``target-version``) are
+    kept. Returns (settings, "") or (defaults, the configuration error).
+    """
+    try:
+        found = find_config(Path(directory))
+        loaded = load_settings(found) if found is not None else Settings()
+    except ConfigError as exc:
+        return Settings(), str(exc)
+    return (
+        Settings(
+            fix_timeout=loaded.fix_timeout,
+            extend_blocking_calls=loaded.extend_blocking_calls,
+            target_version=loaded.target_version,
+        ),
+        "",
+    )

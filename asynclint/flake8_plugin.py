@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import ast
 import os
-from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, Sequence, Tuple
 
 from asynclint import __version__, noqa
-from asynclint.config import ConfigError, Settings, find_config, load_settings
+from asynclint.config import Settings, plugin_settings
 from asynclint.engine import run_rules
 from asynclint.registry import all_rules
 
@@ -24,20 +23,7 @@ def _settings_for(filename: str) -> Tuple[Settings, str]:
     """(settings, config error or "") for a file's folder; read once per folder."""
     directory = os.path.dirname(os.path.abspath(filename)) if filename not in ("stdin", "-") else os.getcwd()
     if directory not in _SETTINGS:
-        try:
-            found = find_config(Path(directory))
-            loaded = load_settings(found) if found is not None else Settings()
-            # selection belongs to flake8: keep only the rule settings
-            _SETTINGS[directory] = (
-                Settings(
-                    fix_timeout=loaded.fix_timeout,
-                    extend_blocking_calls=loaded.extend_blocking_calls,
-                    target_version=loaded.target_version,
-                ),
-                "",
-            )
-        except ConfigError as exc:
-            _SETTINGS[directory] = (Settings(), str(exc))
+        _SETTINGS[directory] = plugin_settings(directory)
     return _SETTINGS[directory]
 
 

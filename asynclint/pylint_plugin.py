@@ -47,14 +47,13 @@ asynclint counts characters, not UTF-8 bytes, also on non-ASCII lines).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Type
 
 from pylint.checkers import BaseChecker
 
 from asynclint import noqa
-from asynclint.config import ConfigError, Settings, find_config, load_settings
-from asynclint.engine import SourceError, decode, parse, run_rules, syntax_finding
+from asynclint.config import Settings, plugin_settings
+from asynclint.engine import SourceError, decode, parse, run_rules, source_lines, syntax_finding
 from asynclint.registry import InternalErrorRule, all_rules
 from asynclint.rule import Finding, Rule
 
@@ -149,7 +148,7 @@ class AsynclintChecker(BaseChecker):
         whole, file_codes = noqa.file_suppression(text)
         if whole:
             return out
-        lines = text.splitlines(keepends=True)
+        lines = source_lines(text)
         findings = run_rules(tree, lines, path, settings, frozenset(all_rules()))
         out.extend(f for f in sorted(findings) if not (file_codes and f.code.startswith(file_codes)))
         return out
@@ -159,20 +158,7 @@ class AsynclintChecker(BaseChecker):
         directory = os.path.dirname(os.path.abspath(path))
         cache = self._shared.settings
         if directory not in cache:
-            try:
-                found = find_config(Path(directory))
-                loaded = load_settings(found) if found is not None else Settings()
-                # pylint does the selecting; keep only the rule settings
-                cache[directory] = (
-                    Settings(
-                        fix_timeout=loaded.fix_timeout,
-                        extend_blocking_calls=loaded.extend_blocking_calls,
-                        target_version=loaded.target_version,
-                    ),
-                    "",
-                )
-            except ConfigError as exc:
-                cache[directory] = (Settings(), str(exc))
+            cache[directory] = plugin_settings(directory)
         return cache[directory]
 
     # -- reporting ---------------------------------------------------------

@@ -16,7 +16,7 @@ from asynclint.fixes import apply_fixes
 from asynclint.fixes.runner import fix_text
 from asynclint.writer import Original, WriteError, write_text
 from conftest import BAD
-from fixture_expectations import FIXTURES, ROOT, fixture_files, selected_codes
+from fixture_expectations import FIXTURES, fixture_files, selected_codes
 
 GOLDEN = FIXTURES / "fixed"
 FIXABLE = {"HNG100", "HNG102", "HNG103", "HNG202", "HNG203", "HNG400"}

@@ -11,7 +11,7 @@ from asynclint.config import Settings
 from asynclint.engine import lint_text
 from asynclint.registry import RegistryError, _collect, all_rules
 from asynclint.rule import Rule
-from fixture_expectations import FIXTURES, ROOT, expected, fixture_files
+from fixture_expectations import ROOT, expected, fixture_files
 
 RULES = all_rules()
 HEADINGS = ["What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "References"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import sysconfig
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from asynclint.discovery import Discovery
 from asynclint.engine import lint_file
 from asynclint.runner import Cache, lint_paths
 from conftest import BAD, GOOD
-from fixture_expectations import FIXTURES, fixture_files
+from fixture_expectations import fixture_files
 
 ALL = Settings()
 
