@@ -34,7 +34,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import tokenize
 from collections import Counter
 from dataclasses import dataclass, field
@@ -239,25 +238,20 @@ class Baseline:
 
     def save(self) -> None:
         """Write the file atomically (a temporary file renamed over it)."""
-        directory = os.path.dirname(os.path.abspath(self.path))
-        tmp: Optional[str] = None
+        from asynclint.writer import replace_atomically
+
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".asynclint-baseline-", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(self.dumps().encode("utf-8"))
             if os.path.exists(self.path):
-                os.chmod(tmp, os.stat(self.path).st_mode & 0o7777)
+                mode = os.stat(self.path).st_mode & 0o7777
             else:
                 umask = os.umask(0)
                 os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, self.path)
-            tmp = None
+                mode = 0o666 & ~umask
+            replace_atomically(
+                os.path.abspath(self.path), self.dumps().encode("utf-8"), mode, prefix=".asynclint-baseline-"
+            )
         except OSError as exc:
             raise BaselineError(f"{self.path}: cannot write the baseline: {exc.strerror or exc}") from None
-        finally:
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
 
     @property
     def total(self) -> int:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -22,6 +21,7 @@ from asynclint import __version__
 from asynclint.config import Settings
 from asynclint.engine import lint_bytes
 from asynclint.rule import Finding
+from asynclint.writer import replace_atomically
 
 SERIAL_BELOW = 48  # files: below this a process pool costs more than it saves
 CACHE_DIR = ".asynclint_cache"
@@ -84,15 +84,7 @@ class Cache:
                 {"version": __version__, "files": {p: [e.size, e.mtime, e.digest, e.findings] for p, e in self.entries.items()}},
                 separators=(",", ":"),
             )
-            fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(payload)
-                os.replace(tmp, self.file)
-            except OSError:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            replace_atomically(self.file, payload.encode("utf-8"), None, prefix=".cache-", sync=False)
         except OSError:
             pass  # a cache that cannot be written only costs time
 

@@ -6,7 +6,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 
 class WriteError(Exception):
@@ -86,24 +86,45 @@ def write_text(original: Original, text: str) -> None:
         except OSError as exc:
             raise WriteError(f"{original.path}: cannot write: {exc.strerror or exc}") from None
         return
+    try:
+        replace_atomically(target, data, stat.S_IMODE(info.st_mode), owner=(info.st_uid, info.st_gid))
+    except OSError as exc:
+        raise WriteError(f"{original.path}: cannot write: {exc.strerror or exc}") from None
+
+
+def replace_atomically(
+    target: str,
+    data: bytes,
+    mode: Optional[int],
+    owner: Optional[Tuple[int, int]] = None,
+    prefix: str = ".asynclint-",
+    sync: bool = True,
+) -> None:
+    """Write ``data`` to a temporary file in ``target``'s folder, then rename it
+    over ``target``: readers see the old file or the new one, never a part.
+
+    ``mode`` None keeps the temporary file's private mode; ``owner`` (uid,
+    gid) is kept where the writer may set it; ``sync`` flushes the data to
+    disk before the rename (a cache can skip that). Raises OSError.
+    """
     directory = os.path.dirname(target) or "."
     tmp: Optional[str] = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".asynclint-", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if hasattr(os, "chown"):
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if owner is not None and hasattr(os, "chown"):
             try:  # keep the owner (root fixing a user's file); only a privileged writer can
-                os.chown(tmp, info.st_uid, info.st_gid)
+                os.chown(tmp, *owner)
             except OSError:
                 pass
-        os.chmod(tmp, stat.S_IMODE(info.st_mode))
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, target)
         tmp = None
-    except OSError as exc:
-        raise WriteError(f"{original.path}: cannot write: {exc.strerror or exc}") from None
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
