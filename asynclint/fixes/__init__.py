@@ -42,7 +42,6 @@ class FixContext:
     settings: Settings
     module: cst.Module
     parents: Dict[cst.CSTNode, cst.CSTNode]
-    positions: Dict[cst.CSTNode, object]
     codemod: CodemodContext
     # statements to insert after the module's imports (deduplicated by code)
     module_statements: List[str] = field(default_factory=list)
@@ -75,8 +74,6 @@ class Fixer:
     code: str
     node_types: Tuple[type, ...]
     plan: Callable[[cst.CSTNode, Finding, FixContext], Optional[Plan]]
-    # the fix is offered only when this returns True for the settings
-    available: Callable[[Settings], bool] = lambda settings: True
 
 
 def fixers() -> Dict[str, Fixer]:
@@ -87,11 +84,6 @@ def fixers() -> Dict[str, Fixer]:
         for fixer in module.FIXERS:
             out[fixer.code] = fixer
     return out
-
-
-def fix_available(finding: Finding, settings: Settings) -> bool:
-    fixer = fixers().get(finding.code)
-    return fixer is not None and finding.fix is not None and fixer.available(settings)
 
 
 class _Index(cst.CSTVisitor):
@@ -115,7 +107,6 @@ class _Index(cst.CSTVisitor):
 class _Parsed:
     module: cst.Module
     parents: Dict[cst.CSTNode, cst.CSTNode]
-    positions: Dict[cst.CSTNode, object]
     by_range: Dict[Tuple[int, int, int, int], List[cst.CSTNode]]
 
     def find(self, key: Tuple[int, int, int, int], types: Tuple[type, ...]) -> Optional[cst.CSTNode]:
@@ -137,7 +128,6 @@ def _parse(text: str) -> _Parsed:
         parsed = _Parsed(
             module,
             dict(wrapper.resolve(ParentNodeProvider)),
-            dict(wrapper.resolve(PositionProvider)),
             index.by_range,
         )
         _LAST_PARSED.clear()
@@ -195,7 +185,9 @@ def apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> F
 
 def _apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> FixResult:
     table = fixers()
-    todo = [f for f in findings if f.code in table and f.fix and table[f.code].available(settings)]
+    # a finding carries a fix only when its rule offers one under these
+    # settings (Rule.fix_available, e.g. HNG203 needs target-version >= 3.11)
+    todo = [f for f in findings if f.code in table and f.fix]
     if not todo:
         return FixResult(text, [])
     try:
@@ -207,7 +199,6 @@ def _apply_fixes(text: str, findings: Sequence[Finding], settings: Settings) -> 
         settings=settings,
         module=module,
         parents=parsed.parents,
-        positions=parsed.positions,
         codemod=CodemodContext(),
     )
     plans: Dict[cst.CSTNode, List[Transform]] = {}

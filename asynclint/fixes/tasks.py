@@ -6,7 +6,6 @@ from typing import Optional, Set
 
 import libcst as cst
 
-from asynclint.config import Settings
 from asynclint.fixes import FixContext, Fixer, Plan
 from asynclint.rule import Finding
 
@@ -165,11 +164,7 @@ def _plan_timeout_body(node: cst.CSTNode, finding: Finding, ctx: FixContext) -> 
     return Plan(function, transform)
 
 
-def _timeout_available(settings: Settings) -> bool:
-    return settings.target_version >= (3, 11)
-
-
 FIXERS = [
     Fixer("HNG202", (cst.Call,), _plan_keep_task),
-    Fixer("HNG203", (cst.FunctionDef,), _plan_timeout_body, available=_timeout_available),
+    Fixer("HNG203", (cst.FunctionDef,), _plan_timeout_body),
 ]
